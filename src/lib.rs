@@ -1,0 +1,7 @@
+//! resolvbench: DNS lookup latency and query patterns of libc and hickory resolvers, measured
+//! inside containers against a test DNS server it controls. See README.md and DESIGN notes.
+
+pub mod clock;
+pub mod probe;
+pub mod server;
+pub mod stats;

@@ -1,0 +1,3 @@
+pub mod hickory;
+pub mod names;
+pub mod system;
