@@ -1,1 +1,116 @@
-fn main(){}
+//! Thin entry point: parse, dispatch, and turn any error into one line and exit code 1.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use resolvbench::cli::{Cli, Command, ProbeArgs, ReportArgs, RunArgs, ServeArgs};
+use resolvbench::profile::Profile;
+use resolvbench::result::RunResult;
+use resolvbench::server::{self, log::LogSink, scenario::Scenario};
+use resolvbench::{probe, report, run};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => cmd_run(a),
+        Command::Serve(a) => cmd_serve(a),
+        Command::Probe(a) => cmd_probe(a),
+        Command::Report(a) => cmd_report(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("resolvbench: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A preset name, or a path to a TOML file.
+fn load_scenario(s: &str) -> Result<Scenario> {
+    if Path::new(s).exists() || s.ends_with(".toml") {
+        let text = std::fs::read_to_string(s).with_context(|| format!("cannot read scenario {s}"))?;
+        Scenario::parse_toml(&text, s)
+    } else {
+        Scenario::preset(s)
+    }
+}
+
+fn cmd_run(a: RunArgs) -> Result<()> {
+    let opts = run::RunOptions {
+        images: a.images,
+        resolvers: a.resolvers,
+        modes: a.modes,
+        count: a.count,
+        warmup: a.warmup,
+        profile: Profile::preset(&a.profile)?,
+        scenario: load_scenario(&a.scenario)?,
+        domain: a.domain,
+        results_dir: a.results_dir,
+        engine: a.engine,
+        cell_timeout: std::time::Duration::from_secs(a.cell_timeout),
+        quiet: a.quiet,
+    };
+    let (result, dir) = run::run(&opts)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{}", report::terminal::render(&result));
+        println!("\nsaved: {}", dir.display());
+    }
+    if !result.complete {
+        anyhow::bail!("{} cell(s) failed (see above); the rest is saved in {}", result.failures.len(), dir.display());
+    }
+    Ok(())
+}
+
+fn cmd_serve(a: ServeArgs) -> Result<()> {
+    let scenario = Arc::new(load_scenario(&a.scenario)?);
+    let listen = server::parse_listen(&a.listen)?;
+    let sink = if a.log == "-" {
+        LogSink::Writer(Box::new(std::io::stdout()))
+    } else {
+        let file = std::fs::File::create(&a.log).with_context(|| format!("cannot create query log {}", a.log))?;
+        LogSink::Writer(Box::new(file))
+    };
+    let log = server::log::spawn_writer(sink);
+    let name = scenario.name.clone();
+    let running = server::start(server::ServerConfig { name: a.name, listen, scenario }, log)?;
+    eprintln!("resolvbench serve: listening on {} (udp+tcp), scenario {name}", running.addr);
+    loop {
+        std::thread::park();
+    }
+}
+
+fn cmd_probe(a: ProbeArgs) -> Result<()> {
+    let result = probe::run(&probe::ProbeOptions {
+        resolver: a.resolver,
+        mode: a.mode,
+        count: a.count,
+        warmup: a.warmup,
+        domain: a.domain,
+        cell: a.cell,
+        addrconfig: a.addrconfig,
+        max_seconds: a.max_seconds,
+    })?;
+    let json = serde_json::to_string(&result)?;
+    match a.out {
+        Some(path) => run::write_atomic(&path, json.as_bytes()),
+        None => {
+            println!("{json}");
+            Ok(())
+        }
+    }
+}
+
+fn cmd_report(a: ReportArgs) -> Result<()> {
+    let path = if a.run.is_dir() { a.run.join("run.json") } else { a.run.clone() };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let run: RunResult = serde_json::from_str(&text).with_context(|| format!("{} is not a resolvbench run", path.display()))?;
+    print!("{}", report::terminal::render(&run));
+    Ok(())
+}

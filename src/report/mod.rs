@@ -1,0 +1,3 @@
+//! Reports read only the saved result documents.
+
+pub mod terminal;

@@ -1,0 +1,133 @@
+//! The terminal report: what was measured on what, one row per cell, then a latency
+//! histogram per cell. Percentiles include failed lookups; the errors column counts them.
+
+use std::fmt::Write;
+
+use crate::result::{CellResult, RunResult};
+
+pub fn render(run: &RunResult) -> String {
+    let mut o = String::new();
+    let h = &run.host;
+    let _ = writeln!(o, "resolvbench run {} ({}), {} cell(s){}", run.run_id, run.started, run.cells.len(),
+        if run.complete { "" } else { ", INCOMPLETE" });
+    let _ = writeln!(o, "host: {} | {} | {} cpus | kernel {} | {} {}", h.hostname, h.cpu_model, h.cpus, h.kernel, h.engine, h.engine_version);
+    let _ = writeln!(o, "profile: {} | scenario: {}", run.profile.name, run.scenario.name);
+    let mut seen = Vec::new();
+    for c in &run.cells {
+        if !seen.contains(&c.image.reference) {
+            seen.push(c.image.reference.clone());
+            let what = if c.image.source == "registry" {
+                "registry image".to_string()
+            } else {
+                format!("OFFLINE EQUIVALENT {} ({})", c.image.local_tag, c.image.note)
+            };
+            let _ = writeln!(o, "image {}: {what}", c.image.reference);
+        }
+    }
+    let _ = writeln!(o);
+    o.push_str(&table(&run.cells));
+    for f in &run.failures {
+        let _ = writeln!(o, "FAILED {} {} {}: {}", f.image, f.resolver.as_str(), f.mode.as_str(), f.error);
+    }
+    for c in &run.cells {
+        let _ = writeln!(o);
+        o.push_str(&histogram(c));
+    }
+    o
+}
+
+fn ms(us: u64) -> String {
+    format!("{:.2}", us as f64 / 1000.0)
+}
+
+pub fn table(cells: &[CellResult]) -> String {
+    let header = [
+        "image", "libc", "probe", "resolver", "mode", "n", "errors", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
+        "q/lookup", "rounds", "meas/pred",
+    ];
+    let rows: Vec<Vec<String>> = cells
+        .iter()
+        .map(|c| {
+            let p = &c.probe;
+            let l = &p.latency;
+            let errors = if p.errors == 0 {
+                "0".to_string()
+            } else {
+                let kinds: Vec<String> = p.outcomes.iter().filter(|(k, _)| *k != "ok").map(|(k, v)| format!("{k}:{v}")).collect();
+                format!("{} ({})", p.errors, kinds.join(" "))
+            };
+            vec![
+                c.image.reference.clone() + if c.image.source == "registry" { "" } else { "*" },
+                format!("{} {}", p.environment.libc.family, p.environment.libc.version),
+                p.probe.flavour.clone(),
+                p.cell.resolver.as_str().into(),
+                p.cell.mode.as_str().into(),
+                l.count.to_string(),
+                errors,
+                ms(l.p50),
+                ms(l.p90),
+                ms(l.p99),
+                ms(l.p999),
+                ms(l.max),
+                format!("{:.1}", c.trace.queries_mean),
+                format!("{:.1}", c.trace.rounds_mean),
+                format!("{:.2}", c.trace.measured_over_predicted),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        padded.join("  ").trim_end().to_string() + "\n"
+    };
+    let mut o = line(header.iter().map(|s| s.to_string()).collect());
+    for r in rows {
+        o.push_str(&line(r));
+    }
+    if cells.iter().any(|c| c.image.source != "registry") {
+        o.push_str("* offline equivalent built from Debian packages, not the registry image\n");
+    }
+    o
+}
+
+/// A log-scaled latency histogram: 12 buckets between the fastest and the slowest lookup.
+pub fn histogram(c: &CellResult) -> String {
+    const BUCKETS: usize = 12;
+    const WIDTH: f64 = 40.0;
+    let p = &c.probe;
+    let mut o = format!(
+        "{} | {} | {} {} | {} lookups, {} errors | queries: {}\n",
+        c.image.reference,
+        p.probe.flavour,
+        p.cell.resolver.as_str(),
+        p.cell.mode.as_str(),
+        p.latency.count,
+        p.errors,
+        c.trace.pattern.len()
+    );
+    let Ok(h) = p.latency.histogram() else {
+        o.push_str("  (histogram does not decode)\n");
+        return o;
+    };
+    if h.is_empty() {
+        o.push_str("  (no lookups)\n");
+        return o;
+    }
+    let (lo, hi) = (h.min().max(1) as f64, (h.max() as f64).max(h.min() as f64 + 1.0));
+    let step = (hi / lo).ln() / BUCKETS as f64;
+    let mut counts = [0u64; BUCKETS];
+    for v in h.iter_recorded() {
+        let x = (v.value_iterated_to() as f64).max(lo);
+        let i = (((x / lo).ln() / step) as usize).min(BUCKETS - 1);
+        counts[i] += v.count_at_value();
+    }
+    let top = *counts.iter().max().unwrap_or(&1) as f64;
+    for (i, n) in counts.iter().enumerate() {
+        let upper = lo * ((i + 1) as f64 * step).exp();
+        let bar = "#".repeat(((*n as f64 / top) * WIDTH).round() as usize);
+        let _ = writeln!(o, "  <= {:>9.3} ms | {bar:<40} {n}", upper / 1000.0);
+    }
+    o
+}

@@ -1,0 +1,301 @@
+//! `resolvbench run`: the pipeline. Images -> a private network with the test server ->
+//! one fresh probe container per cell -> the server's query log -> traces -> a saved run.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::image::{self, ImageSpec};
+use crate::profile::Profile;
+use crate::result::{CellFailure, CellResult, HostInfo, ImageInfo, Mode, ProbeResult, ProfileInfo, RUN_SCHEMA, Resolver, RunResult};
+use crate::runtime::docker::{ContainerSpec, Engine, RUN_LABEL};
+use crate::server::log::{QueryLogEntry, read_log};
+use crate::server::scenario::Scenario;
+use crate::trace::trace_cell;
+
+/// The image the test server runs in (it is the glibc build of this binary).
+const SERVER_IMAGE: &str = "debian:trixie-slim";
+
+pub struct RunOptions {
+    pub images: Vec<String>,
+    pub resolvers: Vec<Resolver>,
+    pub modes: Vec<Mode>,
+    pub count: u64,
+    pub warmup: u64,
+    pub profile: Profile,
+    pub scenario: Scenario,
+    pub domain: String,
+    pub results_dir: PathBuf,
+    pub engine: String,
+    pub cell_timeout: Duration,
+    pub quiet: bool,
+}
+
+/// Everything a run created, removed when the run ends however it ends.
+struct RunGuard {
+    engine: Engine,
+    run_id: String,
+    tmp: PathBuf,
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        if let Err(e) = self.engine.remove_run(&self.run_id) {
+            eprintln!("resolvbench: warning: cleanup of run {} failed: {e:#}", self.run_id);
+        }
+        let _ = std::fs::remove_dir_all(&self.tmp);
+    }
+}
+
+/// Runs the matrix and saves it; returns the run and the directory it was saved in.
+pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
+    let say = |m: &str| {
+        if !opts.quiet {
+            eprintln!("{m}");
+        }
+    };
+    let t0 = Instant::now();
+    let engine = Engine::new(&opts.engine);
+    let engine_version = engine.check()?;
+    let specs = image::validate(&opts.images)?;
+    let server_spec = image::lookup(SERVER_IMAGE)?;
+    let results_dir = prepare_results_dir(&opts.results_dir)?;
+    let binary = std::env::current_exe().context("cannot find the resolvbench binary")?;
+
+    let run_id = format!("{:08x}", rand::random::<u32>());
+    let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let tmp = image::offline::work_dir().join(format!("run-{run_id}"));
+    let guard = RunGuard {
+        engine: engine.clone(),
+        run_id: run_id.clone(),
+        tmp: tmp.clone(),
+    };
+    std::fs::create_dir_all(&tmp)?;
+    set_mode(&tmp, 0o777)?; // the server runs as uid 65532 and writes its log here
+
+    // Images: the probe image per base, and the server's.
+    let mut images: Vec<(ImageInfo, String)> = Vec::new();
+    for spec in &specs {
+        images.push(prepare_image(&engine, spec, &binary, &say)?);
+    }
+    let (_, server_image) = prepare_image(&engine, server_spec, &binary, &say)?;
+    let setup_s = t0.elapsed().as_secs_f64();
+
+    // The private network and the server.
+    let network = format!("rb-{run_id}");
+    engine.create_network(&network, &run_id)?;
+    std::fs::write(tmp.join("scenario.toml"), opts.scenario.to_toml())?;
+    let server_ip = start_server(&engine, &run_id, &network, &server_image, &tmp)?;
+    let resolv_conf = opts.profile.resolv_conf(&[server_ip]);
+    std::fs::write(tmp.join("resolv.conf"), &resolv_conf)?;
+    set_mode(&tmp.join("resolv.conf"), 0o644)?;
+    say(&format!("run {run_id}: server at {server_ip}, profile {}, scenario {}", opts.profile.name, opts.scenario.name));
+
+    // One fresh probe process per cell: glibc, for one, changes how it sends after a timeout.
+    let t_measure = Instant::now();
+    let mut measured: Vec<(ImageInfo, ProbeResult)> = Vec::new();
+    let mut failures = Vec::new();
+    let total = images.len() * opts.resolvers.len() * opts.modes.len();
+    let mut index = 0;
+    for (info, probe_image) in &images {
+        for &resolver in &opts.resolvers {
+            for &mode in &opts.modes {
+                index += 1;
+                let cell = format!("c{index}");
+                let label = format!("{} {} {}", info.reference, resolver.as_str(), mode.as_str());
+                say(&format!("[{index}/{total}] {label}"));
+                match run_cell(&engine, opts, &run_id, &network, probe_image, &tmp, &cell, resolver, mode) {
+                    Ok(result) => measured.push((info.clone(), result)),
+                    Err(e) => {
+                        say(&format!("[{index}/{total}] {label}: FAILED: {e:#}"));
+                        failures.push(CellFailure {
+                            image: info.reference.clone(),
+                            resolver,
+                            mode,
+                            error: format!("{e:#}"),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let measure_s = t_measure.elapsed().as_secs_f64();
+
+    // Let the server's log writer drain, then read the log.
+    std::thread::sleep(Duration::from_millis(300));
+    let log_text = std::fs::read_to_string(tmp.join("queries.jsonl")).unwrap_or_default();
+    let log = read_log(&log_text)?;
+    let cells = join_traces(measured, &log);
+
+    let host = host_info(&engine, &engine_version);
+    let mut run = RunResult {
+        schema: RUN_SCHEMA.into(),
+        run_id: run_id.clone(),
+        started,
+        host,
+        profile: ProfileInfo {
+            name: opts.profile.name.clone(),
+            resolv_conf,
+        },
+        scenario: opts.scenario.clone(),
+        complete: failures.is_empty(),
+        cells,
+        failures,
+        timings: Default::default(),
+    };
+    run.timings.insert("setup_s".into(), setup_s);
+    run.timings.insert("measure_s".into(), measure_s);
+    run.timings.insert("total_s".into(), t0.elapsed().as_secs_f64());
+    let dir = save(&results_dir, &run, &log_text)?;
+    drop(guard);
+    Ok((run, dir))
+}
+
+fn prepare_image(engine: &Engine, spec: &ImageSpec, binary: &Path, say: &dyn Fn(&str)) -> Result<(ImageInfo, String)> {
+    let info = image::ensure_base(engine, spec, say)?;
+    let probe = image::ensure_probe_image(engine, &info, binary)?;
+    Ok((info, probe))
+}
+
+fn labels(run_id: &str) -> Vec<(String, String)> {
+    vec![(RUN_LABEL.to_string(), run_id.to_string())]
+}
+
+fn start_server(engine: &Engine, run_id: &str, network: &str, image: &str, tmp: &Path) -> Result<IpAddr> {
+    let name = format!("rb-{run_id}-ns1");
+    let spec = ContainerSpec {
+        name: name.clone(),
+        image: image.into(),
+        network: network.into(),
+        hostname: "ns1".into(),
+        labels: labels(run_id),
+        mounts: vec![(tmp.to_path_buf(), "/rb".into(), false)],
+        // Port 53 as uid 65532 with no capability: the namespaced sysctl.
+        sysctls: vec!["net.ipv4.ip_unprivileged_port_start=53".into()],
+        command: ["serve", "--listen", "0.0.0.0:53", "--scenario", "/rb/scenario.toml", "--log", "/rb/queries.jsonl", "--name", "ns1"]
+            .map(String::from)
+            .to_vec(),
+    };
+    engine.run_detached(&spec)?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let logs = engine.logs(&name);
+        if logs.contains("listening on") {
+            break;
+        }
+        if !engine.is_running(&name) || Instant::now() > deadline {
+            let last = logs.lines().last().unwrap_or("(no output)").to_string();
+            bail!("the test server did not start: {last}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    engine.container_ip(&name)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_cell(
+    engine: &Engine,
+    opts: &RunOptions,
+    run_id: &str,
+    network: &str,
+    image: &str,
+    tmp: &Path,
+    cell: &str,
+    resolver: Resolver,
+    mode: Mode,
+) -> Result<ProbeResult> {
+    // The probe stops itself before the engine would kill it, so a slow cell still reports.
+    let max_seconds = (opts.cell_timeout.as_secs_f64() - 20.0).max(5.0);
+    let spec = ContainerSpec {
+        name: format!("rb-{run_id}-{cell}"),
+        image: image.into(),
+        network: network.into(),
+        hostname: "probe".into(),
+        labels: labels(run_id),
+        mounts: vec![(tmp.join("resolv.conf"), "/etc/resolv.conf".into(), true)],
+        sysctls: Vec::new(),
+        command: vec![
+            "probe".into(),
+            format!("--resolver={}", resolver.as_str()),
+            format!("--mode={}", mode.as_str()),
+            format!("--count={}", opts.count),
+            format!("--warmup={}", opts.warmup),
+            format!("--domain={}", opts.domain),
+            format!("--cell={cell}"),
+            format!("--max-seconds={max_seconds}"),
+        ],
+    };
+    let out = engine.run_attached(&spec, opts.cell_timeout)?;
+    let _ = engine.remove_container(&spec.name);
+    if !out.status.success() {
+        bail!("probe exited with {}: {}", out.status, out.last_error_line());
+    }
+    serde_json::from_str(&out.stdout).context("probe printed no valid result")
+}
+
+fn join_traces(measured: Vec<(ImageInfo, ProbeResult)>, log: &[QueryLogEntry]) -> Vec<CellResult> {
+    measured
+        .into_iter()
+        .map(|(image, probe)| {
+            let prefix = format!("lk-{}-{}-", probe.cell.cell, probe.cell.nonce);
+            let mine: Vec<QueryLogEntry> = log
+                .iter()
+                .filter(|e| e.lookup.as_deref().is_some_and(|l| l.starts_with(&prefix)))
+                .cloned()
+                .collect();
+            let trace = trace_cell(&probe.lookups, &mine);
+            CellResult { image, probe, trace }
+        })
+        .collect()
+}
+
+/// Creates the results directory and proves it writable before anything is measured.
+fn prepare_results_dir(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("results directory {} cannot be created", dir.display()))?;
+    let probe = dir.join(".resolvbench-write-test");
+    std::fs::write(&probe, b"").with_context(|| format!("results directory {} is not writable", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(dir.to_path_buf())
+}
+
+/// Saves run.json (atomically: temp file + rename) and the server's query log.
+fn save(results_dir: &Path, run: &RunResult, log_text: &str) -> Result<PathBuf> {
+    let stamp = run.started.replace([':', '-'], "");
+    let dir = results_dir.join(format!("{stamp}-{}", run.run_id));
+    std::fs::create_dir_all(&dir)?;
+    write_atomic(&dir.join("queries.jsonl"), log_text.as_bytes())?;
+    write_atomic(&dir.join("run.json"), serde_json::to_string_pretty(run)?.as_bytes())?;
+    Ok(dir)
+}
+
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))
+}
+
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
+
+fn host_info(engine: &Engine, engine_version: &str) -> HostInfo {
+    let env = crate::probe::environment::environment(String::new());
+    let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        .unwrap_or_else(|| "unknown".into());
+    HostInfo {
+        hostname: env.hostname,
+        kernel: env.kernel,
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cpu_model,
+        engine: engine.program.clone(),
+        engine_version: engine_version.into(),
+        resolvbench_version: env!("CARGO_PKG_VERSION").into(),
+    }
+}

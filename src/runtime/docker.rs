@@ -1,0 +1,218 @@
+//! The docker (or podman) CLI, every call bounded by a deadline.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use super::process::{Finished, run_with_deadline};
+
+/// Label on everything a run creates: `resolvbench.run=<run id>`.
+pub const RUN_LABEL: &str = "resolvbench.run";
+
+const QUICK: Duration = Duration::from_secs(60);
+const BUILD: Duration = Duration::from_secs(900);
+
+#[derive(Clone, Debug)]
+pub struct Engine {
+    pub program: String,
+}
+
+/// How to start one container. Hardened by default: nonroot, read-only, no capabilities.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: String,
+    pub network: String,
+    pub hostname: String,
+    pub labels: Vec<(String, String)>,
+    /// (host path, container path, read-only)
+    pub mounts: Vec<(PathBuf, String, bool)>,
+    pub sysctls: Vec<String>,
+    pub command: Vec<String>,
+}
+
+impl Engine {
+    pub fn new(program: &str) -> Engine {
+        Engine {
+            program: program.to_string(),
+        }
+    }
+
+    fn call(&self, args: &[&str], timeout: Duration) -> Result<Finished> {
+        run_with_deadline(Command::new(&self.program).args(args), timeout)
+            .with_context(|| format!("{} {}", self.program, args.first().unwrap_or(&"")))
+    }
+
+    /// Runs a command that must succeed; its error is the CLI's last stderr line.
+    fn ok(&self, args: &[&str], timeout: Duration) -> Result<String> {
+        let f = self.call(args, timeout)?;
+        if !f.status.success() {
+            bail!("{} {}: {}", self.program, args.join(" "), f.last_error_line());
+        }
+        Ok(f.stdout)
+    }
+
+    /// The engine's server version, or one clear error if it is not there or not running.
+    pub fn check(&self) -> Result<String> {
+        let f = run_with_deadline(
+            Command::new(&self.program).args(["version", "--format", "{{.Server.Version}}"]),
+            Duration::from_secs(20),
+        )
+        .map_err(|e| anyhow::anyhow!("{} is not usable: {e:#}", self.program))?;
+        if !f.status.success() {
+            bail!(
+                "{} is not running or not reachable (is the daemon up, and may this user use its socket?): {}",
+                self.program,
+                f.last_error_line()
+            );
+        }
+        Ok(f.stdout.trim().to_string())
+    }
+
+    pub fn image_exists(&self, tag: &str) -> bool {
+        self.call(&["image", "inspect", "--format", "{{.Id}}", tag], QUICK)
+            .is_ok_and(|f| f.status.success())
+    }
+
+    /// An image's label value, if set.
+    pub fn image_label(&self, tag: &str, label: &str) -> Option<String> {
+        let fmt = format!("{{{{index .Config.Labels \"{label}\"}}}}");
+        let out = self.ok(&["image", "inspect", "--format", &fmt, tag], QUICK).ok()?;
+        let v = out.trim();
+        (!v.is_empty() && v != "<no value>").then(|| v.to_string())
+    }
+
+    pub fn pull(&self, reference: &str) -> Result<()> {
+        self.ok(&["pull", "--quiet", reference], BUILD).map(drop)
+    }
+
+    /// Imports a rootfs tarball as an image with labels.
+    pub fn import(&self, tarball: &Path, tag: &str, labels: &[(String, String)]) -> Result<()> {
+        let changes: Vec<String> = labels.iter().map(|(k, v)| format!("LABEL {k}=\"{v}\"")).collect();
+        let mut args = vec!["import".to_string()];
+        for c in &changes {
+            args.extend(["--change".into(), c.clone()]);
+        }
+        args.extend([tarball.display().to_string(), tag.to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.ok(&args, BUILD).map(drop)
+    }
+
+    pub fn build(&self, context: &Path, dockerfile: &Path, tag: &str, build_args: &[(&str, &str)]) -> Result<()> {
+        let mut args = vec!["build".to_string(), "--quiet".into(), "-t".into(), tag.into()];
+        args.extend(["-f".into(), dockerfile.display().to_string()]);
+        for (k, v) in build_args {
+            args.extend(["--build-arg".into(), format!("{k}={v}")]);
+        }
+        args.push(context.display().to_string());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.ok(&args, BUILD).map(drop)
+    }
+
+    /// A private network that reaches nothing else (--internal).
+    pub fn create_network(&self, name: &str, run_id: &str) -> Result<()> {
+        let label = format!("{RUN_LABEL}={run_id}");
+        self.ok(&["network", "create", "--internal", "--label", &label, name], QUICK)
+            .map(drop)
+    }
+
+    fn run_args(&self, spec: &ContainerSpec, detach: bool) -> Vec<String> {
+        let mut a: Vec<String> = vec!["run".into()];
+        if detach {
+            a.push("-d".into());
+        }
+        a.extend(["--name".into(), spec.name.clone(), "--network".into(), spec.network.clone()]);
+        // A hostname without dots: hickory would otherwise search its "domain" part first.
+        a.extend(["--hostname".into(), spec.hostname.clone()]);
+        // The posture of every container a run starts (distroless :nonroot conventions).
+        a.extend(
+            [
+                "--user=65532:65532",
+                "--read-only",
+                "--cap-drop=ALL",
+                "--security-opt=no-new-privileges",
+                "--memory=512m",
+                "--pids-limit=256",
+            ]
+            .map(String::from),
+        );
+        for (k, v) in &spec.labels {
+            a.extend(["--label".into(), format!("{k}={v}")]);
+        }
+        for (host, inside, ro) in &spec.mounts {
+            let mode = if *ro { ":ro" } else { "" };
+            a.extend(["-v".into(), format!("{}:{inside}{mode}", host.display())]);
+        }
+        for s in &spec.sysctls {
+            a.extend(["--sysctl".into(), s.clone()]);
+        }
+        a.push(spec.image.clone());
+        a.extend(spec.command.iter().cloned());
+        a
+    }
+
+    pub fn run_detached(&self, spec: &ContainerSpec) -> Result<()> {
+        let args = self.run_args(spec, true);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.ok(&args, QUICK).map(drop)
+    }
+
+    /// Runs a container to its end; past `timeout` it is killed (and the error says so).
+    pub fn run_attached(&self, spec: &ContainerSpec, timeout: Duration) -> Result<Finished> {
+        let args = self.run_args(spec, false);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = self.call(&args, timeout);
+        if result.is_err() {
+            // Killing the client does not stop the container.
+            let _ = self.call(&["rm", "-f", &spec.name], QUICK);
+        }
+        result
+    }
+
+    pub fn container_ip(&self, name: &str) -> Result<IpAddr> {
+        let out = self.ok(
+            &["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name],
+            QUICK,
+        )?;
+        let ip = out.split_whitespace().next().unwrap_or_default();
+        ip.parse().with_context(|| format!("container {name} has no IP address ({out:?})"))
+    }
+
+    pub fn is_running(&self, name: &str) -> bool {
+        self.ok(&["inspect", "--format", "{{.State.Running}}", name], QUICK)
+            .is_ok_and(|s| s.trim() == "true")
+    }
+
+    pub fn logs(&self, name: &str) -> String {
+        self.call(&["logs", name], QUICK)
+            .map(|f| format!("{}{}", f.stdout, f.stderr))
+            .unwrap_or_default()
+    }
+
+    pub fn remove_container(&self, name: &str) -> Result<()> {
+        self.ok(&["rm", "-f", name], QUICK).map(drop)
+    }
+
+    /// Removes every container and network labelled with this run id; returns how many.
+    pub fn remove_run(&self, run_id: &str) -> Result<(usize, usize)> {
+        let filter = format!("label={RUN_LABEL}={run_id}");
+        let containers = self.ok(&["ps", "-aq", "--filter", &filter], QUICK)?;
+        let containers: Vec<&str> = containers.split_whitespace().collect();
+        if !containers.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(&containers);
+            self.ok(&args, QUICK)?;
+        }
+        let networks = self.ok(&["network", "ls", "-q", "--filter", &filter], QUICK)?;
+        let networks: Vec<&str> = networks.split_whitespace().collect();
+        if !networks.is_empty() {
+            let mut args = vec!["network", "rm"];
+            args.extend(&networks);
+            self.ok(&args, QUICK)?;
+        }
+        Ok((containers.len(), networks.len()))
+    }
+}
