@@ -92,7 +92,7 @@ pub fn import_tree(engine: &Engine, root: &Path, tag: &str, labels: &[(String, S
     let tarball = root.with_extension("tar");
     let f = run_with_deadline(
         Command::new("tar")
-            .args(["--numeric-owners", "-C"])
+            .args(["--numeric-owner", "-C"])
             .arg(root)
             .arg("-cf")
             .arg(&tarball)

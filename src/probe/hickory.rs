@@ -32,17 +32,23 @@ pub struct HickoryProbe {
 }
 
 impl HickoryProbe {
-    /// Builds the resolver from /etc/resolv.conf, or from `resolv_conf` text when given.
-    pub fn new(resolv_conf: Option<&str>) -> Result<HickoryProbe> {
+    /// Builds the resolver from /etc/resolv.conf, or from `resolv_conf` text when given
+    /// (tests use that, with `port` for a server on an unprivileged loopback port).
+    pub fn new(resolv_conf: Option<&str>, port: u16) -> Result<HickoryProbe> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("tokio runtime")?;
-        let (config, mut opts) = match resolv_conf {
+        let (mut config, mut opts) = match resolv_conf {
             Some(text) => hickory_resolver::system_conf::parse_resolv_conf(text),
             None => hickory_resolver::system_conf::read_system_conf(),
         }
         .context("hickory could not read resolv.conf")?;
+        for ns in &mut config.name_servers {
+            for conn in &mut ns.connections {
+                conn.port = port;
+            }
+        }
         opts.cache_size = 0;
         // A and AAAA concurrently, A first: the "parallel" mode; sequential mode asks per type.
         opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;

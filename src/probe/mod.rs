@@ -55,7 +55,7 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
     let resolv_conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let lookup = match opts.resolver {
         Resolver::System => Lookup::System(Hints::new(opts.addrconfig)),
-        Resolver::Hickory => Lookup::Hickory(Box::new(hickory::HickoryProbe::new(None)?)),
+        Resolver::Hickory => Lookup::Hickory(Box::new(hickory::HickoryProbe::new(None, 53)?)),
     };
     let nonce = names::process_nonce();
     let name = |seq, warmup| format!("{}.{}", names::lookup_label(&opts.cell, &nonce, seq, warmup), opts.domain);
