@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 use crate::result::{Mode, Resolver};
 
 #[derive(Parser, Debug)]
-#[command(name = "resolvbench", version, about = "DNS lookup latency of libc and hickory resolvers inside containers")]
+#[command(
+    name = "resolvbench",
+    version,
+    about = "DNS lookup latency of libc and hickory resolvers inside containers"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -33,7 +33,8 @@ fn main() -> ExitCode {
 /// A preset name, or a path to a TOML file.
 fn load_scenario(s: &str) -> Result<Scenario> {
     if Path::new(s).exists() || s.ends_with(".toml") {
-        let text = std::fs::read_to_string(s).with_context(|| format!("cannot read scenario {s}"))?;
+        let text =
+            std::fs::read_to_string(s).with_context(|| format!("cannot read scenario {s}"))?;
         Scenario::parse_toml(&text, s)
     } else {
         Scenario::preset(s)
@@ -63,7 +64,11 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         println!("\nsaved: {}", dir.display());
     }
     if !result.complete {
-        anyhow::bail!("{} cell(s) failed (see above); the rest is saved in {}", result.failures.len(), dir.display());
+        anyhow::bail!(
+            "{} cell(s) failed (see above); the rest is saved in {}",
+            result.failures.len(),
+            dir.display()
+        );
     }
     Ok(())
 }
@@ -74,13 +79,24 @@ fn cmd_serve(a: ServeArgs) -> Result<()> {
     let sink = if a.log == "-" {
         LogSink::Writer(Box::new(std::io::stdout()))
     } else {
-        let file = std::fs::File::create(&a.log).with_context(|| format!("cannot create query log {}", a.log))?;
+        let file = std::fs::File::create(&a.log)
+            .with_context(|| format!("cannot create query log {}", a.log))?;
         LogSink::Writer(Box::new(file))
     };
     let log = server::log::spawn_writer(sink);
     let name = scenario.name.clone();
-    let running = server::start(server::ServerConfig { name: a.name, listen, scenario }, log)?;
-    eprintln!("resolvbench serve: listening on {} (udp+tcp), scenario {name}", running.addr);
+    let running = server::start(
+        server::ServerConfig {
+            name: a.name,
+            listen,
+            scenario,
+        },
+        log,
+    )?;
+    eprintln!(
+        "resolvbench serve: listening on {} (udp+tcp), scenario {name}",
+        running.addr
+    );
     loop {
         std::thread::park();
     }
@@ -108,9 +124,15 @@ fn cmd_probe(a: ProbeArgs) -> Result<()> {
 }
 
 fn cmd_report(a: ReportArgs) -> Result<()> {
-    let path = if a.run.is_dir() { a.run.join("run.json") } else { a.run.clone() };
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let run: RunResult = serde_json::from_str(&text).with_context(|| format!("{} is not a resolvbench run", path.display()))?;
+    let path = if a.run.is_dir() {
+        a.run.join("run.json")
+    } else {
+        a.run.clone()
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let run: RunResult = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a resolvbench run", path.display()))?;
     print!("{}", report::terminal::render(&run));
     Ok(())
 }

@@ -13,7 +13,9 @@ use crate::trace::CellTrace;
 pub const PROBE_SCHEMA: &str = "resolvbench.probe/v1";
 pub const RUN_SCHEMA: &str = "resolvbench.run/v1";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Resolver {
     /// The libc's getaddrinfo.
@@ -22,7 +24,9 @@ pub enum Resolver {
     Hickory,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// One call for both families: getaddrinfo(AF_UNSPEC) / hickory Ipv4AndIpv6.

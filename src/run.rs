@@ -9,7 +9,10 @@ use anyhow::{Context, Result, bail};
 
 use crate::image::{self, ImageSpec};
 use crate::profile::Profile;
-use crate::result::{CellFailure, CellResult, HostInfo, ImageInfo, Mode, ProbeResult, ProfileInfo, RUN_SCHEMA, Resolver, RunResult};
+use crate::result::{
+    CellFailure, CellResult, HostInfo, ImageInfo, Mode, ProbeResult, ProfileInfo, RUN_SCHEMA,
+    Resolver, RunResult,
+};
 use crate::runtime::docker::{ContainerSpec, Engine, RUN_LABEL};
 use crate::server::log::{QueryLogEntry, read_log};
 use crate::server::scenario::Scenario;
@@ -43,7 +46,10 @@ struct RunGuard {
 impl Drop for RunGuard {
     fn drop(&mut self) {
         if let Err(e) = self.engine.remove_run(&self.run_id) {
-            eprintln!("resolvbench: warning: cleanup of run {} failed: {e:#}", self.run_id);
+            eprintln!(
+                "resolvbench: warning: cleanup of run {} failed: {e:#}",
+                self.run_id
+            );
         }
         let _ = std::fs::remove_dir_all(&self.tmp);
     }
@@ -91,7 +97,10 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     let resolv_conf = opts.profile.resolv_conf(&[server_ip]);
     std::fs::write(tmp.join("resolv.conf"), &resolv_conf)?;
     set_mode(&tmp.join("resolv.conf"), 0o644)?;
-    say(&format!("run {run_id}: server at {server_ip}, profile {}, scenario {}", opts.profile.name, opts.scenario.name));
+    say(&format!(
+        "run {run_id}: server at {server_ip}, profile {}, scenario {}",
+        opts.profile.name, opts.scenario.name
+    ));
 
     // One fresh probe process per cell: glibc, for one, changes how it sends after a timeout.
     let t_measure = Instant::now();
@@ -106,7 +115,17 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
                 let cell = format!("c{index}");
                 let label = format!("{} {} {}", info.reference, resolver.as_str(), mode.as_str());
                 say(&format!("[{index}/{total}] {label}"));
-                match run_cell(&engine, opts, &run_id, &network, probe_image, &tmp, &cell, resolver, mode) {
+                match run_cell(
+                    &engine,
+                    opts,
+                    &run_id,
+                    &network,
+                    probe_image,
+                    &tmp,
+                    &cell,
+                    resolver,
+                    mode,
+                ) {
                     Ok(result) => measured.push((info.clone(), result)),
                     Err(e) => {
                         say(&format!("[{index}/{total}] {label}: FAILED: {e:#}"));
@@ -147,13 +166,19 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     };
     run.timings.insert("setup_s".into(), setup_s);
     run.timings.insert("measure_s".into(), measure_s);
-    run.timings.insert("total_s".into(), t0.elapsed().as_secs_f64());
+    run.timings
+        .insert("total_s".into(), t0.elapsed().as_secs_f64());
     let dir = save(&results_dir, &run, &log_text)?;
     drop(guard);
     Ok((run, dir))
 }
 
-fn prepare_image(engine: &Engine, spec: &ImageSpec, binary: &Path, say: &dyn Fn(&str)) -> Result<(ImageInfo, String)> {
+fn prepare_image(
+    engine: &Engine,
+    spec: &ImageSpec,
+    binary: &Path,
+    say: &dyn Fn(&str),
+) -> Result<(ImageInfo, String)> {
     let info = image::ensure_base(engine, spec, say)?;
     let probe = image::ensure_probe_image(engine, &info, binary)?;
     Ok((info, probe))
@@ -163,7 +188,13 @@ fn labels(run_id: &str) -> Vec<(String, String)> {
     vec![(RUN_LABEL.to_string(), run_id.to_string())]
 }
 
-fn start_server(engine: &Engine, run_id: &str, network: &str, image: &str, tmp: &Path) -> Result<IpAddr> {
+fn start_server(
+    engine: &Engine,
+    run_id: &str,
+    network: &str,
+    image: &str,
+    tmp: &Path,
+) -> Result<IpAddr> {
     let name = format!("rb-{run_id}-ns1");
     let spec = ContainerSpec {
         name: name.clone(),
@@ -174,9 +205,19 @@ fn start_server(engine: &Engine, run_id: &str, network: &str, image: &str, tmp: 
         mounts: vec![(tmp.to_path_buf(), "/rb".into(), false)],
         // Port 53 as uid 65532 with no capability: the namespaced sysctl.
         sysctls: vec!["net.ipv4.ip_unprivileged_port_start=53".into()],
-        command: ["serve", "--listen", "0.0.0.0:53", "--scenario", "/rb/scenario.toml", "--log", "/rb/queries.jsonl", "--name", "ns1"]
-            .map(String::from)
-            .to_vec(),
+        command: [
+            "serve",
+            "--listen",
+            "0.0.0.0:53",
+            "--scenario",
+            "/rb/scenario.toml",
+            "--log",
+            "/rb/queries.jsonl",
+            "--name",
+            "ns1",
+        ]
+        .map(String::from)
+        .to_vec(),
     };
     engine.run_detached(&spec)?;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -230,7 +271,11 @@ fn run_cell(
     let out = engine.run_attached(&spec, opts.cell_timeout)?;
     let _ = engine.remove_container(&spec.name);
     if !out.status.success() {
-        bail!("probe exited with {}: {}", out.status, out.last_error_line());
+        bail!(
+            "probe exited with {}: {}",
+            out.status,
+            out.last_error_line()
+        );
     }
     serde_json::from_str(&out.stdout).context("probe printed no valid result")
 }
@@ -246,16 +291,22 @@ fn join_traces(measured: Vec<(ImageInfo, ProbeResult)>, log: &[QueryLogEntry]) -
                 .cloned()
                 .collect();
             let trace = trace_cell(&probe.lookups, &mine);
-            CellResult { image, probe, trace }
+            CellResult {
+                image,
+                probe,
+                trace,
+            }
         })
         .collect()
 }
 
 /// Creates the results directory and proves it writable before anything is measured.
 fn prepare_results_dir(dir: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("results directory {} cannot be created", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("results directory {} cannot be created", dir.display()))?;
     let probe = dir.join(".resolvbench-write-test");
-    std::fs::write(&probe, b"").with_context(|| format!("results directory {} is not writable", dir.display()))?;
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("results directory {} is not writable", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
     Ok(dir.to_path_buf())
 }
@@ -266,7 +317,10 @@ fn save(results_dir: &Path, run: &RunResult, log_text: &str) -> Result<PathBuf> 
     let dir = results_dir.join(format!("{stamp}-{}", run.run_id));
     std::fs::create_dir_all(&dir)?;
     write_atomic(&dir.join("queries.jsonl"), log_text.as_bytes())?;
-    write_atomic(&dir.join("run.json"), serde_json::to_string_pretty(run)?.as_bytes())?;
+    write_atomic(
+        &dir.join("run.json"),
+        serde_json::to_string_pretty(run)?.as_bytes(),
+    )?;
     Ok(dir)
 }
 
@@ -287,7 +341,10 @@ fn host_info(engine: &Engine, engine_version: &str) -> HostInfo {
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     HostInfo {
         hostname: env.hostname,

@@ -37,7 +37,13 @@ impl LatencySummary {
         V2Serializer::new()
             .serialize(h, &mut bytes)
             .expect("serializing to a Vec cannot fail");
-        let q = |q: f64| if h.is_empty() { 0 } else { h.value_at_quantile(q) };
+        let q = |q: f64| {
+            if h.is_empty() {
+                0
+            } else {
+                h.value_at_quantile(q)
+            }
+        };
         LatencySummary {
             unit: "us".into(),
             count: h.len(),
@@ -78,7 +84,10 @@ mod tests {
         assert_eq!(s.histogram().unwrap(), h);
         let json = serde_json::to_string(&s).unwrap();
         let back: LatencySummary = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.histogram().unwrap().value_at_quantile(0.5), h.value_at_quantile(0.5));
+        assert_eq!(
+            back.histogram().unwrap().value_at_quantile(0.5),
+            h.value_at_quantile(0.5)
+        );
     }
 
     #[test]

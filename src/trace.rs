@@ -82,7 +82,12 @@ pub fn trace_cell(lookups: &[LookupRecord], log: &[QueryLogEntry]) -> CellTrace 
             })
             .sum();
         *patterns
-            .entry(traced.iter().map(|q| format!("{} {}", q.qtype, q.qname)).collect())
+            .entry(
+                traced
+                    .iter()
+                    .map(|q| format!("{} {}", q.qtype, q.qname))
+                    .collect(),
+            )
             .or_default() += 1;
         per_lookup.push(LookupTrace {
             id: lookup.id.clone(),
@@ -138,7 +143,11 @@ fn summarize(
 ) -> CellTrace {
     let n = per_lookup.len() as u64;
     let mean = |f: fn(&LookupTrace) -> f64| {
-        if n == 0 { 0.0 } else { per_lookup.iter().map(f).sum::<f64>() / n as f64 }
+        if n == 0 {
+            0.0
+        } else {
+            per_lookup.iter().map(f).sum::<f64>() / n as f64
+        }
     };
     let queries_total = per_lookup.iter().map(|l| u64::from(l.queries)).sum();
     let (pattern, count) = patterns
@@ -155,7 +164,11 @@ fn summarize(
         queries_max: per_lookup.iter().map(|l| l.queries).max().unwrap_or(0),
         rounds_mean: mean(|l| f64::from(l.rounds)),
         predicted_p50_us,
-        measured_over_predicted: if predicted_p50_us > 0.0 { measured_p50_us / predicted_p50_us } else { 0.0 },
+        measured_over_predicted: if predicted_p50_us > 0.0 {
+            measured_p50_us / predicted_p50_us
+        } else {
+            0.0
+        },
         pattern,
         pattern_share: if n == 0 { 0.0 } else { count as f64 / n as f64 },
         per_lookup,

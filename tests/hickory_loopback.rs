@@ -49,13 +49,19 @@ fn parallel_lookup_walks_search_domains_then_the_name_with_a_and_aaaa_together()
     assert_eq!(log.len(), 8, "{log:#?}");
     for (i, pair) in log.chunks(2).enumerate() {
         // Candidates strictly in order; within a candidate both types, in either order.
-        assert!(pair.iter().all(|e| e.qname == CANDIDATES[i]), "candidate {i}: {pair:#?}");
+        assert!(
+            pair.iter().all(|e| e.qname == CANDIDATES[i]),
+            "candidate {i}: {pair:#?}"
+        );
         let mut types: Vec<&str> = pair.iter().map(|e| e.qtype.as_str()).collect();
         types.sort();
         assert_eq!(types, ["A", "AAAA"]);
         // Both were sent before either answer of this candidate came back.
         let first_answer = pair.iter().map(|e| e.send_ns).min().unwrap();
-        assert!(pair.iter().all(|e| e.recv_ns < first_answer), "A and AAAA not concurrent: {pair:#?}");
+        assert!(
+            pair.iter().all(|e| e.recv_ns < first_answer),
+            "A and AAAA not concurrent: {pair:#?}"
+        );
     }
     let rcodes: Vec<&str> = log.iter().map(|e| e.rcode.as_str()).collect();
     assert_eq!(rcodes[..6], ["NXDOMAIN"; 6]);
@@ -67,10 +73,18 @@ fn sequential_lookup_is_the_a_walk_then_the_aaaa_walk() {
     let server = TestServer::start(Scenario::k8s());
     let probe = probe_for(&server);
     assert_eq!(probe.lookup_sequential("lk-h-0000-1.example.test"), Ok(2));
-    let got: Vec<(String, String)> = server.drain_log().into_iter().map(|e| (e.qtype, e.qname)).collect();
+    let got: Vec<(String, String)> = server
+        .drain_log()
+        .into_iter()
+        .map(|e| (e.qtype, e.qname))
+        .collect();
     let expected: Vec<(String, String)> = ["A", "AAAA"]
         .iter()
-        .flat_map(|t| CANDIDATES.iter().map(move |c| (t.to_string(), c.to_string())))
+        .flat_map(|t| {
+            CANDIDATES
+                .iter()
+                .map(move |c| (t.to_string(), c.to_string()))
+        })
         .collect();
     assert_eq!(got, expected);
 }
@@ -79,7 +93,12 @@ fn sequential_lookup_is_the_a_walk_then_the_aaaa_walk() {
 fn a_name_that_exists_nowhere_is_nxdomain_after_all_candidates() {
     let server = TestServer::start(Scenario::k8s());
     let probe = probe_for(&server);
-    assert_eq!(probe.lookup_parallel("lk-h-0000-2.nowhere.example").unwrap_err(), "NXDOMAIN");
+    assert_eq!(
+        probe
+            .lookup_parallel("lk-h-0000-2.nowhere.example")
+            .unwrap_err(),
+        "NXDOMAIN"
+    );
     assert_eq!(server.drain_log().len(), 8);
 }
 
@@ -90,8 +109,16 @@ fn a_name_that_exists_nowhere_is_nxdomain_after_all_candidates() {
 fn special_use_invalid_names_are_answered_locally() {
     let server = TestServer::start(Scenario::k8s());
     let probe = probe_for(&server);
-    assert_eq!(probe.lookup_parallel("lk-h-0000-3.nowhere.invalid").unwrap_err(), "NXDOMAIN");
+    assert_eq!(
+        probe
+            .lookup_parallel("lk-h-0000-3.nowhere.invalid")
+            .unwrap_err(),
+        "NXDOMAIN"
+    );
     let log = server.drain_log();
     assert_eq!(log.len(), 6);
-    assert!(log.iter().all(|e| e.qname.ends_with(".cluster.local.")), "{log:#?}");
+    assert!(
+        log.iter().all(|e| e.qname.ends_with(".cluster.local.")),
+        "{log:#?}"
+    );
 }

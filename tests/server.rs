@@ -13,7 +13,11 @@ use resolvbench::server::scenario::{Respond, Rule, Scenario};
 #[test]
 fn nxdomain_has_soa_and_ra_and_the_log_records_it() {
     let s = TestServer::start(Scenario::k8s());
-    let m = udp_query(s.addr(), "lk-t1-0000-1.example.test.svc.cluster.local.", RecordType::A);
+    let m = udp_query(
+        s.addr(),
+        "lk-t1-0000-1.example.test.svc.cluster.local.",
+        RecordType::A,
+    );
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
     assert!(m.metadata.recursion_available);
     assert_eq!(m.authorities.len(), 1);
@@ -22,7 +26,10 @@ fn nxdomain_has_soa_and_ra_and_the_log_records_it() {
     assert_eq!(log.len(), 1);
     let e = &log[0];
     assert_eq!(e.qname, "lk-t1-0000-1.example.test.svc.cluster.local.");
-    assert_eq!((e.qtype.as_str(), e.transport.as_str(), e.rcode.as_str()), ("A", "udp", "NXDOMAIN"));
+    assert_eq!(
+        (e.qtype.as_str(), e.transport.as_str(), e.rcode.as_str()),
+        ("A", "udp", "NXDOMAIN")
+    );
     assert_eq!(e.lookup.as_deref(), Some("lk-t1-0000-1"));
     assert!(e.send_ns > e.recv_ns);
 }
@@ -59,7 +66,10 @@ fn large_answers_truncate_over_udp_and_come_whole_over_tcp() {
     assert!(!tcp.metadata.truncation);
     assert_eq!(tcp.answers.len(), 40);
     let log = s.drain_log();
-    let transports: Vec<(&str, bool)> = log.iter().map(|e| (e.transport.as_str(), e.truncated)).collect();
+    let transports: Vec<(&str, bool)> = log
+        .iter()
+        .map(|e| (e.transport.as_str(), e.truncated))
+        .collect();
     assert_eq!(transports, vec![("udp", true), ("tcp", false)]);
 }
 
@@ -71,8 +81,17 @@ fn truncate_udp_rule_forces_tcp_even_for_small_answers() {
         ..Rule::new("tc.test", Respond::Address, 0.0)
     });
     let s = TestServer::start(scenario);
-    assert!(udp_query(s.addr(), "a.tc.test.", RecordType::A).metadata.truncation);
-    assert_eq!(tcp_query(s.addr(), "a.tc.test.", RecordType::A).answers.len(), 1);
+    assert!(
+        udp_query(s.addr(), "a.tc.test.", RecordType::A)
+            .metadata
+            .truncation
+    );
+    assert_eq!(
+        tcp_query(s.addr(), "a.tc.test.", RecordType::A)
+            .answers
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -87,7 +106,10 @@ fn delays_are_applied_per_suffix_and_logged() {
         let t = Instant::now();
         udp_query(s.addr(), name, RecordType::A);
         let rtt_ms = t.elapsed().as_secs_f64() * 1e3;
-        assert!(rtt_ms >= delay_ms, "{name}: answered after {rtt_ms} ms, before the {delay_ms} ms delay");
+        assert!(
+            rtt_ms >= delay_ms,
+            "{name}: answered after {rtt_ms} ms, before the {delay_ms} ms delay"
+        );
     }
     let log = s.drain_log();
     assert_eq!(log.len(), 2);
@@ -111,23 +133,36 @@ fn a_delayed_answer_does_not_hold_up_a_fast_one() {
     ];
     let s = TestServer::start(scenario);
     let slow = UdpSocket::bind("127.0.0.1:0").unwrap();
-    slow.send_to(&query_bytes("a.slow.test.", RecordType::A, None), s.addr()).unwrap();
+    slow.send_to(&query_bytes("a.slow.test.", RecordType::A, None), s.addr())
+        .unwrap();
     let t = Instant::now();
     udp_query(s.addr(), "a.fast.test.", RecordType::A);
-    assert!(t.elapsed().as_millis() < 300, "the fast answer waited for the slow one");
+    assert!(
+        t.elapsed().as_millis() < 300,
+        "the fast answer waited for the slow one"
+    );
 }
 
 #[test]
 fn malformed_packets_are_ignored_and_logged_and_the_server_keeps_answering() {
     let s = TestServer::start(Scenario::k8s());
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    for junk in [&b""[..], b"\x12", &[0xff; 12], &[0u8; 600], b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3fabc"] {
+    for junk in [
+        &b""[..],
+        b"\x12",
+        &[0xff; 12],
+        &[0u8; 600],
+        b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x3fabc",
+    ] {
         sock.send_to(junk, s.addr()).unwrap();
     }
     let m = udp_query(s.addr(), "ok.example.test.", RecordType::A);
     assert_eq!(m.answers.len(), 1);
     let log = s.drain_log();
-    let malformed = log.iter().filter(|e| e.dropped.as_deref() == Some("malformed")).count();
+    let malformed = log
+        .iter()
+        .filter(|e| e.dropped.as_deref() == Some("malformed"))
+        .count();
     // 600 zero bytes are a well-formed header with no question: that gets FORMERR, not silence.
     assert_eq!(malformed, 4, "{log:?}");
     assert_eq!(log.iter().filter(|e| e.rcode == "FORMERR").count(), 1);
@@ -162,7 +197,10 @@ fn every_query_is_logged_in_order_across_transports() {
     let log = s.drain_log();
     assert_eq!(log.len(), 20);
     for (i, e) in log.iter().enumerate() {
-        assert_eq!(e.lookup.as_deref(), Some(format!("lk-t2-0000-{i}").as_str()));
+        assert_eq!(
+            e.lookup.as_deref(),
+            Some(format!("lk-t2-0000-{i}").as_str())
+        );
         assert_eq!(e.transport, if i % 2 == 0 { "udp" } else { "tcp" });
         assert_eq!(e.answers, 1);
     }
@@ -172,7 +210,8 @@ fn every_query_is_logged_in_order_across_transports() {
 fn a_port_in_use_is_one_clear_error() {
     let s = TestServer::start(Scenario::k8s());
     let (tx, _rx) = std::sync::mpsc::channel();
-    let log = resolvbench::server::log::spawn_writer(resolvbench::server::log::LogSink::Channel(tx));
+    let log =
+        resolvbench::server::log::spawn_writer(resolvbench::server::log::LogSink::Channel(tx));
     let err = resolvbench::server::start(
         resolvbench::server::ServerConfig {
             name: "ns2".into(),

@@ -22,10 +22,10 @@ pub fn debian_mirror() -> Result<String> {
         }
     }
     texts.push(std::fs::read_to_string("/etc/apt/sources.list").unwrap_or_default());
-    texts
-        .iter()
-        .find_map(|t| mirror_in(t))
-        .map_or_else(|| bail!("no Debian mirror found in the host's apt sources; set RESOLVBENCH_DEBIAN_MIRROR"), Ok)
+    texts.iter().find_map(|t| mirror_in(t)).map_or_else(
+        || bail!("no Debian mirror found in the host's apt sources; set RESOLVBENCH_DEBIAN_MIRROR"),
+        Ok,
+    )
 }
 
 /// The first URI of a Debian main archive (not -security) in deb822 or one-line sources.
@@ -33,7 +33,9 @@ fn mirror_in(text: &str) -> Option<String> {
     let uris = text.lines().flat_map(|l| {
         let l = l.trim();
         if let Some(rest) = l.strip_prefix("URIs:") {
-            rest.split_whitespace().map(str::to_string).collect::<Vec<_>>()
+            rest.split_whitespace()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
         } else if l.starts_with("deb ") {
             l.split_whitespace()
                 .skip(1)
@@ -56,9 +58,15 @@ mod tests {
     #[test]
     fn finds_the_main_archive_in_both_formats() {
         let deb822 = "Types: deb\nURIs: http://mirror.invalid/debian\nSuites: bookworm\n\nTypes: deb\nURIs: http://mirror.invalid/debian-security\n";
-        assert_eq!(mirror_in(deb822).as_deref(), Some("http://mirror.invalid/debian"));
+        assert_eq!(
+            mirror_in(deb822).as_deref(),
+            Some("http://mirror.invalid/debian")
+        );
         let one_line = "deb [arch=amd64] http://m.invalid/debian/ bookworm main\n";
-        assert_eq!(mirror_in(one_line).as_deref(), Some("http://m.invalid/debian/"));
+        assert_eq!(
+            mirror_in(one_line).as_deref(),
+            Some("http://m.invalid/debian/")
+        );
         assert_eq!(mirror_in("deb https://other.invalid/apt stable main"), None);
     }
 }

@@ -41,10 +41,13 @@ pub const CATALOG: &[ImageSpec] = &[ImageSpec {
 }];
 
 pub fn lookup(reference: &str) -> Result<&'static ImageSpec> {
-    CATALOG.iter().find(|s| s.reference == reference).with_context(|| {
-        let known: Vec<&str> = CATALOG.iter().map(|s| s.reference).collect();
-        format!("unknown image {reference:?} (known: {})", known.join(", "))
-    })
+    CATALOG
+        .iter()
+        .find(|s| s.reference == reference)
+        .with_context(|| {
+            let known: Vec<&str> = CATALOG.iter().map(|s| s.reference).collect();
+            format!("unknown image {reference:?} (known: {})", known.join(", "))
+        })
 }
 
 impl ImageSpec {
@@ -79,7 +82,10 @@ pub fn ensure_base(engine: &Engine, spec: &ImageSpec, say: &dyn Fn(&str)) -> Res
     if engine.image_exists(&tag) {
         return Ok(info); // another process built it while we waited
     }
-    say(&format!("building {tag} (offline equivalent of {}; once)", spec.reference));
+    say(&format!(
+        "building {tag} (offline equivalent of {}; once)",
+        spec.reference
+    ));
     let labels = vec![(EQUIVALENT_LABEL.to_string(), spec.reference.to_string())];
     match spec.recipe {
         Recipe::DebianSlim { suite } => offline::build_debian_slim(engine, suite, &tag, &labels)?,
@@ -90,7 +96,8 @@ pub fn ensure_base(engine: &Engine, spec: &ImageSpec, say: &dyn Fn(&str)) -> Res
 /// The probe image: containers/probe.Dockerfile FROM the base with `binary` copied in.
 /// Tagged by the binary's content hash, so a rebuilt binary gets a new image.
 pub fn ensure_probe_image(engine: &Engine, base: &ImageInfo, binary: &Path) -> Result<String> {
-    let bytes = std::fs::read(binary).with_context(|| format!("cannot read probe binary {}", binary.display()))?;
+    let bytes = std::fs::read(binary)
+        .with_context(|| format!("cannot read probe binary {}", binary.display()))?;
     let hash = fnv1a(&bytes);
     let base_tag = base.local_tag.replace(['/', ':'], "-");
     let tag = format!("resolvbench-probe/{base_tag}:{hash:016x}");
@@ -105,11 +112,19 @@ pub fn ensure_probe_image(engine: &Engine, base: &ImageInfo, binary: &Path) -> R
     let _ = std::fs::remove_dir_all(&ctx);
     std::fs::create_dir_all(&ctx)?;
     let result = (|| {
-        std::fs::write(&ctx.join("resolvbench"), &bytes)?;
+        std::fs::write(ctx.join("resolvbench"), &bytes)?;
         set_mode(&ctx.join("resolvbench"), 0o755)?;
         let dockerfile = ctx.join("probe.Dockerfile");
-        std::fs::write(&dockerfile, include_str!("../../containers/probe.Dockerfile"))?;
-        engine.build(&ctx, &dockerfile, &tag, &[("BASE", &base.local_tag), ("PROBE", "resolvbench")])
+        std::fs::write(
+            &dockerfile,
+            include_str!("../../containers/probe.Dockerfile"),
+        )?;
+        engine.build(
+            &ctx,
+            &dockerfile,
+            &tag,
+            &[("BASE", &base.local_tag), ("PROBE", "resolvbench")],
+        )
     })();
     let _ = std::fs::remove_dir_all(&ctx);
     result.map(|_| tag)
@@ -123,7 +138,9 @@ fn set_mode(path: &Path, mode: u32) -> Result<()> {
 
 /// FNV-1a: a stable content hash for cache tags (not security relevant).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 /// Rejects a reference that is not in the catalog before anything is built.

@@ -35,18 +35,29 @@ pub fn lock(name: &str) -> Result<BuildLock> {
 }
 
 /// debian:SUITE-slim: debootstrap minbase, trimmed as the official slim images are.
-pub fn build_debian_slim(engine: &Engine, suite: &str, tag: &str, labels: &[(String, String)]) -> Result<()> {
+pub fn build_debian_slim(
+    engine: &Engine,
+    suite: &str,
+    tag: &str,
+    labels: &[(String, String)],
+) -> Result<()> {
     let dir = work_dir().join(format!("rootfs-{suite}-{}", std::process::id()));
     let result = (|| {
         let _ = std::fs::remove_dir_all(&dir);
         let mirror = debian_mirror()?;
         let f = run_with_deadline(
-            Command::new("debootstrap").args(["--variant=minbase", suite]).arg(&dir).arg(&mirror),
+            Command::new("debootstrap")
+                .args(["--variant=minbase", suite])
+                .arg(&dir)
+                .arg(&mirror),
             Duration::from_secs(1200),
         )
         .context("debootstrap (install it: apt-get install debootstrap)")?;
         if !f.status.success() {
-            bail!("debootstrap {suite} from {mirror} failed: {}", f.last_error_line());
+            bail!(
+                "debootstrap {suite} from {mirror} failed: {}",
+                f.last_error_line()
+            );
         }
         trim_like_slim(&dir)?;
         import_tree(engine, &dir, tag, labels)
@@ -56,7 +67,13 @@ pub fn build_debian_slim(engine: &Engine, suite: &str, tag: &str, labels: &[(Str
 }
 
 fn trim_like_slim(root: &Path) -> Result<()> {
-    for sub in ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/lintian", "debootstrap"] {
+    for sub in [
+        "usr/share/doc",
+        "usr/share/man",
+        "usr/share/info",
+        "usr/share/lintian",
+        "debootstrap",
+    ] {
         let _ = std::fs::remove_dir_all(root.join(sub));
     }
     for dir in ["var/cache/apt", "var/lib/apt/lists", "var/log"] {
@@ -88,7 +105,12 @@ fn empty_dir(dir: &Path) -> Result<()> {
 }
 
 /// tar the tree (numeric owners) and `docker import` it.
-pub fn import_tree(engine: &Engine, root: &Path, tag: &str, labels: &[(String, String)]) -> Result<()> {
+pub fn import_tree(
+    engine: &Engine,
+    root: &Path,
+    tag: &str,
+    labels: &[(String, String)],
+) -> Result<()> {
     let tarball = root.with_extension("tar");
     let f = run_with_deadline(
         Command::new("tar")

@@ -21,7 +21,11 @@ pub fn flavour() -> &'static str {
 }
 
 fn target_env() -> &'static str {
-    if cfg!(target_env = "gnu") { "gnu" } else { "musl" }
+    if cfg!(target_env = "gnu") {
+        "gnu"
+    } else {
+        "musl"
+    }
 }
 
 pub fn environment(resolv_conf: String) -> ProbeEnvironment {
@@ -76,7 +80,9 @@ fn libc_info() -> LibcInfo {
         // A static binary carries the musl it was linked with; the build records its version.
         return LibcInfo {
             family: "musl".into(),
-            version: option_env!("RESOLVBENCH_MUSL_VERSION").unwrap_or("unknown").into(),
+            version: option_env!("RESOLVBENCH_MUSL_VERSION")
+                .unwrap_or("unknown")
+                .into(),
             source: "linked statically at build time".into(),
         };
     }

@@ -55,7 +55,11 @@ impl HickoryProbe {
         let summary = HickoryConfig {
             version: "0.26".into(),
             search: config.search.iter().map(|n| n.to_ascii()).collect(),
-            nameservers: config.name_servers.iter().map(|ns| ns.ip.to_string()).collect(),
+            nameservers: config
+                .name_servers
+                .iter()
+                .map(|ns| ns.ip.to_string())
+                .collect(),
             ndots: opts.ndots,
             timeout_ms: opts.timeout.as_millis() as u64,
             attempts: opts.attempts,
@@ -88,7 +92,8 @@ impl HickoryProbe {
         self.runtime.block_on(async {
             let a = self.resolver.ipv4_lookup(name).await;
             let aaaa = self.resolver.ipv6_lookup(name).await;
-            let count = a.as_ref().map_or(0, |l| l.answers().len()) + aaaa.as_ref().map_or(0, |l| l.answers().len());
+            let count = a.as_ref().map_or(0, |l| l.answers().len())
+                + aaaa.as_ref().map_or(0, |l| l.answers().len());
             match (a, aaaa) {
                 (Err(e), Err(_)) => Err(error_kind(&e)),
                 _ => Ok(count as u32),
@@ -101,8 +106,14 @@ impl HickoryProbe {
 pub fn error_kind(e: &NetError) -> String {
     match e {
         NetError::Timeout => "timeout".into(),
-        NetError::Dns(DnsError::NoRecordsFound(nr)) if nr.response_code == ResponseCode::NXDomain => "NXDOMAIN".into(),
-        NetError::Dns(DnsError::NoRecordsFound(nr)) => format!("no-records({})", rcode_name(nr.response_code)),
+        NetError::Dns(DnsError::NoRecordsFound(nr))
+            if nr.response_code == ResponseCode::NXDomain =>
+        {
+            "NXDOMAIN".into()
+        }
+        NetError::Dns(DnsError::NoRecordsFound(nr)) => {
+            format!("no-records({})", rcode_name(nr.response_code))
+        }
         NetError::Dns(DnsError::ResponseCode(rc)) => rcode_name(*rc),
         NetError::Io(_) => "io".into(),
         NetError::Proto(_) => "protocol".into(),

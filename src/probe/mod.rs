@@ -58,7 +58,13 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
         Resolver::Hickory => Lookup::Hickory(Box::new(hickory::HickoryProbe::new(None, 53)?)),
     };
     let nonce = names::process_nonce();
-    let name = |seq, warmup| format!("{}.{}", names::lookup_label(&opts.cell, &nonce, seq, warmup), opts.domain);
+    let name = |seq, warmup| {
+        format!(
+            "{}.{}",
+            names::lookup_label(&opts.cell, &nonce, seq, warmup),
+            opts.domain
+        )
+    };
 
     for seq in 0..opts.warmup {
         let _ = lookup.resolve(&name(seq, true), opts.mode);
@@ -72,7 +78,10 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
     let mut stopped_early = None;
     for seq in 0..opts.count {
         if monotonic_ns() > deadline_ns {
-            stopped_early = Some(format!("deadline of {} s reached after {seq} lookups", opts.max_seconds));
+            stopped_early = Some(format!(
+                "deadline of {} s reached after {seq} lookups",
+                opts.max_seconds
+            ));
             break;
         }
         let name = name(seq, false);
@@ -95,7 +104,11 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
     }
     let finished_ns = monotonic_ns();
 
-    let errors = outcomes.iter().filter(|(k, _)| *k != "ok").map(|(_, v)| v).sum();
+    let errors = outcomes
+        .iter()
+        .filter(|(k, _)| *k != "ok")
+        .map(|(_, v)| v)
+        .sum();
     let (hints, hickory) = match &lookup {
         Lookup::System(h) => (Some(h.clone()), None),
         Lookup::Hickory(p) => (None, Some(p.config.clone())),

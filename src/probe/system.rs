@@ -19,14 +19,24 @@ impl Hints {
         Hints {
             socktype: "SOCK_STREAM".into(),
             protocol: 0,
-            flags: if addrconfig { vec!["AI_ADDRCONFIG".into()] } else { Vec::new() },
+            flags: if addrconfig {
+                vec!["AI_ADDRCONFIG".into()]
+            } else {
+                Vec::new()
+            },
         }
     }
 
     fn ai_flags(&self) -> libc::c_int {
         self.flags
             .iter()
-            .map(|f| if f == "AI_ADDRCONFIG" { libc::AI_ADDRCONFIG } else { 0 })
+            .map(|f| {
+                if f == "AI_ADDRCONFIG" {
+                    libc::AI_ADDRCONFIG
+                } else {
+                    0
+                }
+            })
             .fold(0, |a, b| a | b)
     }
 }
@@ -92,7 +102,10 @@ mod tests {
 
     #[test]
     fn numeric_host_resolves_without_dns_and_errors_have_names() {
-        assert_eq!(getaddrinfo("127.0.0.1", Family::Inet, &Hints::new(false)), Ok(1));
+        assert_eq!(
+            getaddrinfo("127.0.0.1", Family::Inet, &Hints::new(false)),
+            Ok(1)
+        );
         let err = getaddrinfo("::1", Family::Inet, &Hints::new(false)).unwrap_err();
         assert!(err.starts_with("EAI_"), "{err}");
     }

@@ -8,10 +8,24 @@ use crate::result::{CellResult, RunResult};
 pub fn render(run: &RunResult) -> String {
     let mut o = String::new();
     let h = &run.host;
-    let _ = writeln!(o, "resolvbench run {} ({}), {} cell(s){}", run.run_id, run.started, run.cells.len(),
-        if run.complete { "" } else { ", INCOMPLETE" });
-    let _ = writeln!(o, "host: {} | {} | {} cpus | kernel {} | {} {}", h.hostname, h.cpu_model, h.cpus, h.kernel, h.engine, h.engine_version);
-    let _ = writeln!(o, "profile: {} | scenario: {}", run.profile.name, run.scenario.name);
+    let _ = writeln!(
+        o,
+        "resolvbench run {} ({}), {} cell(s){}",
+        run.run_id,
+        run.started,
+        run.cells.len(),
+        if run.complete { "" } else { ", INCOMPLETE" }
+    );
+    let _ = writeln!(
+        o,
+        "host: {} | {} | {} cpus | kernel {} | {} {}",
+        h.hostname, h.cpu_model, h.cpus, h.kernel, h.engine, h.engine_version
+    );
+    let _ = writeln!(
+        o,
+        "profile: {} | scenario: {}",
+        run.profile.name, run.scenario.name
+    );
     let mut seen = Vec::new();
     for c in &run.cells {
         if !seen.contains(&c.image.reference) {
@@ -19,7 +33,10 @@ pub fn render(run: &RunResult) -> String {
             let what = if c.image.source == "registry" {
                 "registry image".to_string()
             } else {
-                format!("OFFLINE EQUIVALENT {} ({})", c.image.local_tag, c.image.note)
+                format!(
+                    "OFFLINE EQUIVALENT {} ({})",
+                    c.image.local_tag, c.image.note
+                )
             };
             let _ = writeln!(o, "image {}: {what}", c.image.reference);
         }
@@ -27,7 +44,14 @@ pub fn render(run: &RunResult) -> String {
     let _ = writeln!(o);
     o.push_str(&table(&run.cells));
     for f in &run.failures {
-        let _ = writeln!(o, "FAILED {} {} {}: {}", f.image, f.resolver.as_str(), f.mode.as_str(), f.error);
+        let _ = writeln!(
+            o,
+            "FAILED {} {} {}: {}",
+            f.image,
+            f.resolver.as_str(),
+            f.mode.as_str(),
+            f.error
+        );
     }
     for c in &run.cells {
         let _ = writeln!(o);
@@ -42,8 +66,21 @@ fn ms(us: u64) -> String {
 
 pub fn table(cells: &[CellResult]) -> String {
     let header = [
-        "image", "libc", "probe", "resolver", "mode", "n", "errors", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
-        "q/lookup", "rounds", "meas/pred",
+        "image",
+        "libc",
+        "probe",
+        "resolver",
+        "mode",
+        "n",
+        "errors",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "q/lookup",
+        "rounds",
+        "meas/pred",
     ];
     let rows: Vec<Vec<String>> = cells
         .iter()
@@ -53,12 +90,25 @@ pub fn table(cells: &[CellResult]) -> String {
             let errors = if p.errors == 0 {
                 "0".to_string()
             } else {
-                let kinds: Vec<String> = p.outcomes.iter().filter(|(k, _)| *k != "ok").map(|(k, v)| format!("{k}:{v}")).collect();
+                let kinds: Vec<String> = p
+                    .outcomes
+                    .iter()
+                    .filter(|(k, _)| *k != "ok")
+                    .map(|(k, v)| format!("{k}:{v}"))
+                    .collect();
                 format!("{} ({})", p.errors, kinds.join(" "))
             };
             vec![
-                c.image.reference.clone() + if c.image.source == "registry" { "" } else { "*" },
-                format!("{} {}", p.environment.libc.family, p.environment.libc.version),
+                c.image.reference.clone()
+                    + if c.image.source == "registry" {
+                        ""
+                    } else {
+                        "*"
+                    },
+                format!(
+                    "{} {}",
+                    p.environment.libc.family, p.environment.libc.version
+                ),
                 p.probe.flavour.clone(),
                 p.cell.resolver.as_str().into(),
                 p.cell.mode.as_str().into(),
@@ -76,10 +126,20 @@ pub fn table(cells: &[CellResult]) -> String {
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([header[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         padded.join("  ").trim_end().to_string() + "\n"
     };
     let mut o = line(header.iter().map(|s| s.to_string()).collect());
@@ -98,14 +158,14 @@ pub fn histogram(c: &CellResult) -> String {
     const WIDTH: f64 = 40.0;
     let p = &c.probe;
     let mut o = format!(
-        "{} | {} | {} {} | {} lookups, {} errors | queries: {}\n",
+        "{} | {} | {} {} | {} lookups, {} errors | {:.1} queries per lookup\n",
         c.image.reference,
         p.probe.flavour,
         p.cell.resolver.as_str(),
         p.cell.mode.as_str(),
         p.latency.count,
         p.errors,
-        c.trace.pattern.len()
+        c.trace.queries_mean
     );
     let Ok(h) = p.latency.histogram() else {
         o.push_str("  (histogram does not decode)\n");
@@ -115,7 +175,10 @@ pub fn histogram(c: &CellResult) -> String {
         o.push_str("  (no lookups)\n");
         return o;
     }
-    let (lo, hi) = (h.min().max(1) as f64, (h.max() as f64).max(h.min() as f64 + 1.0));
+    let (lo, hi) = (
+        h.min().max(1) as f64,
+        (h.max() as f64).max(h.min() as f64 + 1.0),
+    );
     let step = (hi / lo).ln() / BUCKETS as f64;
     let mut counts = [0u64; BUCKETS];
     for v in h.iter_recorded() {

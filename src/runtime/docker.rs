@@ -50,7 +50,12 @@ impl Engine {
     fn ok(&self, args: &[&str], timeout: Duration) -> Result<String> {
         let f = self.call(args, timeout)?;
         if !f.status.success() {
-            bail!("{} {}: {}", self.program, args.join(" "), f.last_error_line());
+            bail!(
+                "{} {}: {}",
+                self.program,
+                args.join(" "),
+                f.last_error_line()
+            );
         }
         Ok(f.stdout)
     }
@@ -80,7 +85,9 @@ impl Engine {
     /// An image's label value, if set.
     pub fn image_label(&self, tag: &str, label: &str) -> Option<String> {
         let fmt = format!("{{{{index .Config.Labels \"{label}\"}}}}");
-        let out = self.ok(&["image", "inspect", "--format", &fmt, tag], QUICK).ok()?;
+        let out = self
+            .ok(&["image", "inspect", "--format", &fmt, tag], QUICK)
+            .ok()?;
         let v = out.trim();
         (!v.is_empty() && v != "<no value>").then(|| v.to_string())
     }
@@ -91,7 +98,10 @@ impl Engine {
 
     /// Imports a rootfs tarball as an image with labels.
     pub fn import(&self, tarball: &Path, tag: &str, labels: &[(String, String)]) -> Result<()> {
-        let changes: Vec<String> = labels.iter().map(|(k, v)| format!("LABEL {k}=\"{v}\"")).collect();
+        let changes: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| format!("LABEL {k}=\"{v}\""))
+            .collect();
         let mut args = vec!["import".to_string()];
         for c in &changes {
             args.extend(["--change".into(), c.clone()]);
@@ -101,8 +111,19 @@ impl Engine {
         self.ok(&args, BUILD).map(drop)
     }
 
-    pub fn build(&self, context: &Path, dockerfile: &Path, tag: &str, build_args: &[(&str, &str)]) -> Result<()> {
-        let mut args = vec!["build".to_string(), "--quiet".into(), "-t".into(), tag.into()];
+    pub fn build(
+        &self,
+        context: &Path,
+        dockerfile: &Path,
+        tag: &str,
+        build_args: &[(&str, &str)],
+    ) -> Result<()> {
+        let mut args = vec![
+            "build".to_string(),
+            "--quiet".into(),
+            "-t".into(),
+            tag.into(),
+        ];
         args.extend(["-f".into(), dockerfile.display().to_string()]);
         for (k, v) in build_args {
             args.extend(["--build-arg".into(), format!("{k}={v}")]);
@@ -115,8 +136,11 @@ impl Engine {
     /// A private network that reaches nothing else (--internal).
     pub fn create_network(&self, name: &str, run_id: &str) -> Result<()> {
         let label = format!("{RUN_LABEL}={run_id}");
-        self.ok(&["network", "create", "--internal", "--label", &label, name], QUICK)
-            .map(drop)
+        self.ok(
+            &["network", "create", "--internal", "--label", &label, name],
+            QUICK,
+        )
+        .map(drop)
     }
 
     fn run_args(&self, spec: &ContainerSpec, detach: bool) -> Vec<String> {
@@ -124,7 +148,12 @@ impl Engine {
         if detach {
             a.push("-d".into());
         }
-        a.extend(["--name".into(), spec.name.clone(), "--network".into(), spec.network.clone()]);
+        a.extend([
+            "--name".into(),
+            spec.name.clone(),
+            "--network".into(),
+            spec.network.clone(),
+        ]);
         // A hostname without dots: hickory would otherwise search its "domain" part first.
         a.extend(["--hostname".into(), spec.hostname.clone()]);
         // The posture of every container a run starts (distroless :nonroot conventions).
@@ -174,11 +203,17 @@ impl Engine {
 
     pub fn container_ip(&self, name: &str) -> Result<IpAddr> {
         let out = self.ok(
-            &["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name],
+            &[
+                "inspect",
+                "--format",
+                "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+                name,
+            ],
             QUICK,
         )?;
         let ip = out.split_whitespace().next().unwrap_or_default();
-        ip.parse().with_context(|| format!("container {name} has no IP address ({out:?})"))
+        ip.parse()
+            .with_context(|| format!("container {name} has no IP address ({out:?})"))
     }
 
     pub fn is_running(&self, name: &str) -> bool {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+#[derive(Debug)]
 pub struct Finished {
     pub status: std::process::ExitStatus,
     pub stdout: String,
@@ -40,7 +41,10 @@ pub fn run_with_deadline(cmd: &mut Command, timeout: Duration) -> Result<Finishe
     let Some(status) = status else {
         let _ = child.kill();
         let _ = child.wait();
-        bail!("{what} did not finish within {} s and was killed", timeout.as_secs_f64());
+        bail!(
+            "{what} did not finish within {} s and was killed",
+            timeout.as_secs_f64()
+        );
     };
     Ok(Finished {
         status,
@@ -79,9 +83,14 @@ mod tests {
 
     #[test]
     fn a_command_past_its_deadline_is_killed_and_reported() {
-        let err = run_with_deadline(Command::new("sleep").arg("5"), Duration::from_millis(200)).unwrap_err();
+        let err = run_with_deadline(Command::new("sleep").arg("5"), Duration::from_millis(200))
+            .unwrap_err();
         assert!(err.to_string().contains("did not finish"), "{err}");
-        let ok = run_with_deadline(Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]), Duration::from_secs(5)).unwrap();
+        let ok = run_with_deadline(
+            Command::new("sh").args(["-c", "echo out; echo err >&2; exit 3"]),
+            Duration::from_secs(5),
+        )
+        .unwrap();
         assert_eq!((ok.stdout.as_str(), ok.status.code()), ("out\n", Some(3)));
         assert_eq!(ok.last_error_line(), "err");
     }

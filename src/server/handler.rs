@@ -56,7 +56,12 @@ pub struct Parsed {
     pub dropped: Option<&'static str>,
 }
 
-pub fn decide(request: &[u8], transport: Transport, scenario: &Scenario, rng: &mut impl Rng) -> Decision {
+pub fn decide(
+    request: &[u8],
+    transport: Transport,
+    scenario: &Scenario,
+    rng: &mut impl Rng,
+) -> Decision {
     let message = match Message::from_vec(request) {
         Ok(m) if m.metadata.message_type == MessageType::Query => m,
         // Garbage or a response sent to us: ignore it, as a real server does, but log it.
@@ -78,12 +83,24 @@ pub fn decide(request: &[u8], transport: Transport, scenario: &Scenario, rng: &m
         ..Parsed::default()
     };
     let Some(query) = message.queries.first().cloned() else {
-        return finish(error_reply(&message, ResponseCode::FormErr), transport, &message, log, Duration::ZERO);
+        return finish(
+            error_reply(&message, ResponseCode::FormErr),
+            transport,
+            &message,
+            log,
+            Duration::ZERO,
+        );
     };
     log.qname = query.name().to_lowercase().to_ascii();
     log.qtype = query.query_type().to_string();
     if message.metadata.op_code != OpCode::Query || message.queries.len() != 1 {
-        return finish(error_reply(&message, ResponseCode::NotImp), transport, &message, log, Duration::ZERO);
+        return finish(
+            error_reply(&message, ResponseCode::NotImp),
+            transport,
+            &message,
+            log,
+            Duration::ZERO,
+        );
     }
 
     let rule = scenario.rule_for(&log.qname);
@@ -144,11 +161,13 @@ fn answer(reply: &mut Message, rule: &Rule, name: &Name, qtype: RecordType) {
     }
     let qtype_str = qtype.to_string();
     let records: Vec<Record> = match (rule.respond, qtype) {
-        (Respond::Address, RecordType::A) if !rule.is_nodata_type(&qtype_str) => (0..rule.addresses)
+        (Respond::Address, RecordType::A) if !rule.is_nodata_type(&qtype_str) => (0..rule
+            .addresses)
             .map(|i| RData::A(A(nth_v4(&rule.a, i))))
             .map(|rdata| Record::from_rdata(name.clone(), TTL, rdata))
             .collect(),
-        (Respond::Address, RecordType::AAAA) if !rule.is_nodata_type(&qtype_str) => (0..rule.addresses)
+        (Respond::Address, RecordType::AAAA) if !rule.is_nodata_type(&qtype_str) => (0..rule
+            .addresses)
             .map(|i| RData::AAAA(AAAA(nth_v6(&rule.aaaa, i))))
             .map(|rdata| Record::from_rdata(name.clone(), TTL, rdata))
             .collect(),
@@ -185,11 +204,22 @@ fn soa_record(zone: &str) -> Record {
 }
 
 /// Encodes the reply, truncating it when it exceeds what a UDP client can receive.
-fn finish(mut reply: Message, transport: Transport, request: &Message, mut log: Parsed, delay: Duration) -> Decision {
+fn finish(
+    mut reply: Message,
+    transport: Transport,
+    request: &Message,
+    mut log: Parsed,
+    delay: Duration,
+) -> Decision {
     let limit = match transport {
         Transport::Tcp => usize::from(u16::MAX),
         // Without EDNS a UDP client accepts 512 bytes (RFC 1035 4.2.1).
-        Transport::Udp => usize::from(request.edns.as_ref().map_or(512, |e| e.max_payload().max(512))),
+        Transport::Udp => usize::from(
+            request
+                .edns
+                .as_ref()
+                .map_or(512, |e| e.max_payload().max(512)),
+        ),
     };
     let mut bytes = reply.to_vec().unwrap_or_default();
     if bytes.len() > limit {
@@ -244,7 +274,11 @@ mod tests {
 
     #[test]
     fn nxdomain_carries_soa_and_ra() {
-        let (m, d) = ask(&Scenario::k8s(), &query("x.svc.cluster.local.", RecordType::A, None), Transport::Udp);
+        let (m, d) = ask(
+            &Scenario::k8s(),
+            &query("x.svc.cluster.local.", RecordType::A, None),
+            Transport::Udp,
+        );
         assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
         assert!(m.metadata.recursion_available && m.metadata.recursion_desired);
         assert_eq!(m.authorities.len(), 1);
@@ -258,27 +292,51 @@ mod tests {
     fn nodata_is_noerror_with_soa() {
         let mut s = Scenario::k8s();
         s.rules[2].nodata = vec!["AAAA".into()];
-        let (m, _) = ask(&s, &query("a.example.test.", RecordType::AAAA, None), Transport::Udp);
+        let (m, _) = ask(
+            &s,
+            &query("a.example.test.", RecordType::AAAA, None),
+            Transport::Udp,
+        );
         assert_eq!(m.metadata.response_code, ResponseCode::NoError);
         assert!(m.answers.is_empty() && m.metadata.recursion_available);
         assert_eq!(m.authorities[0].record_type(), RecordType::SOA);
         // Types other than A/AAAA under an address rule are NODATA too.
-        let (m, _) = ask(&Scenario::k8s(), &query("a.example.test.", RecordType::MX, None), Transport::Udp);
+        let (m, _) = ask(
+            &Scenario::k8s(),
+            &query("a.example.test.", RecordType::MX, None),
+            Transport::Udp,
+        );
         assert!(m.answers.is_empty() && m.authorities.len() == 1);
     }
 
     #[test]
     fn address_answers_and_large_answers_truncate_only_over_udp() {
-        let (m, _) = ask(&Scenario::k8s(), &query("a.example.test.", RecordType::AAAA, None), Transport::Udp);
+        let (m, _) = ask(
+            &Scenario::k8s(),
+            &query("a.example.test.", RecordType::AAAA, None),
+            Transport::Udp,
+        );
         assert_eq!(m.answers.len(), 1);
         let mut s = Scenario::k8s();
         s.rules[2].addresses = 40; // 40 AAAA records are far over 512 bytes
-        let (m, d) = ask(&s, &query("a.example.test.", RecordType::AAAA, None), Transport::Udp);
+        let (m, d) = ask(
+            &s,
+            &query("a.example.test.", RecordType::AAAA, None),
+            Transport::Udp,
+        );
         assert!(m.metadata.truncation && m.answers.is_empty());
         assert!(d.log.truncated);
-        let (m, _) = ask(&s, &query("a.example.test.", RecordType::AAAA, Some(4096)), Transport::Udp);
+        let (m, _) = ask(
+            &s,
+            &query("a.example.test.", RecordType::AAAA, Some(4096)),
+            Transport::Udp,
+        );
         assert!(!m.metadata.truncation && m.answers.len() == 40);
-        let (m, _) = ask(&s, &query("a.example.test.", RecordType::AAAA, None), Transport::Tcp);
+        let (m, _) = ask(
+            &s,
+            &query("a.example.test.", RecordType::AAAA, None),
+            Transport::Tcp,
+        );
         assert!(!m.metadata.truncation && m.answers.len() == 40);
     }
 
@@ -296,7 +354,12 @@ mod tests {
     fn loss_one_always_drops() {
         let mut s = Scenario::k8s();
         s.rules[2].loss = 1.0;
-        let d = decide(&query("a.example.test.", RecordType::A, None), Transport::Udp, &s, &mut StdRng::seed_from_u64(2));
+        let d = decide(
+            &query("a.example.test.", RecordType::A, None),
+            Transport::Udp,
+            &s,
+            &mut StdRng::seed_from_u64(2),
+        );
         assert!(d.reply.is_none());
         assert_eq!(d.log.dropped, Some("loss"));
     }

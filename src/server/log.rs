@@ -38,7 +38,9 @@ pub struct QueryLogEntry {
 /// The lookup id a probe puts in the first label of every name it resolves.
 pub fn lookup_id(qname: &str) -> Option<String> {
     let first = qname.split('.').next()?;
-    first.starts_with(crate::probe::names::LOOKUP_PREFIX).then(|| first.to_string())
+    first
+        .starts_with(crate::probe::names::LOOKUP_PREFIX)
+        .then(|| first.to_string())
 }
 
 /// Where log lines go.

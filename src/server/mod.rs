@@ -73,12 +73,17 @@ fn bind_pair(listen: SocketAddr) -> Result<(UdpSocket, TcpListener)> {
             Err(e) => return Err(bind_error(addr, "tcp", e)),
         }
     }
-    bail!("could not find a port free for both UDP and TCP on {}", listen.ip())
+    bail!(
+        "could not find a port free for both UDP and TCP on {}",
+        listen.ip()
+    )
 }
 
 fn bind_error(addr: SocketAddr, proto: &str, e: std::io::Error) -> anyhow::Error {
     match e.kind() {
-        std::io::ErrorKind::AddrInUse => anyhow::anyhow!("cannot listen on {addr} ({proto}): address already in use"),
+        std::io::ErrorKind::AddrInUse => {
+            anyhow::anyhow!("cannot listen on {addr} ({proto}): address already in use")
+        }
         std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
             "cannot listen on {addr} ({proto}): permission denied (ports below 1024 need root, \
              CAP_NET_BIND_SERVICE or net.ipv4.ip_unprivileged_port_start)"
@@ -105,7 +110,14 @@ impl Shared {
     }
 
     /// Logs one request once its answer was sent (or dropped) at `send_ns`.
-    fn log(&self, d: &Decision, transport: Transport, client: SocketAddr, recv_ns: u64, send_ns: u64) {
+    fn log(
+        &self,
+        d: &Decision,
+        transport: Transport,
+        client: SocketAddr,
+        recv_ns: u64,
+        send_ns: u64,
+    ) {
         let p = &d.log;
         let _ = self.log.send(QueryLogEntry {
             server: self.name.clone(),

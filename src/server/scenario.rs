@@ -138,7 +138,10 @@ impl Rule {
             );
         }
         if self.respond == Respond::Address && (self.a.is_empty() || self.aaaa.is_empty()) {
-            bail!("rule {:?}: an address rule needs at least one a and one aaaa", self.suffix);
+            bail!(
+                "rule {:?}: an address rule needs at least one a and one aaaa",
+                self.suffix
+            );
         }
         for t in &self.nodata {
             if !matches!(t.to_ascii_uppercase().as_str(), "A" | "AAAA") {
@@ -163,8 +166,8 @@ impl Scenario {
 
     pub fn parse_toml(text: &str, origin: &str) -> Result<Scenario> {
         // toml's error message carries line and column.
-        let scenario: Scenario =
-            toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {}", e.to_string().trim()))?;
+        let scenario: Scenario = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("{origin}: {}", e.to_string().trim()))?;
         scenario.validate().with_context(|| origin.to_string())?;
         Ok(scenario)
     }
@@ -190,7 +193,11 @@ impl Scenario {
     /// fast and NXDOMAIN except for its services; external names cost an upstream round trip.
     pub fn k8s() -> Scenario {
         let cluster = Rule::new("cluster.local", Respond::Nxdomain, 0.2);
-        let mut service = Rule::new("kubernetes.default.svc.cluster.local", Respond::Address, 0.2);
+        let mut service = Rule::new(
+            "kubernetes.default.svc.cluster.local",
+            Respond::Address,
+            0.2,
+        );
         service.exact = true;
         service.a = vec![Ipv4Addr::new(10, 96, 0, 1)];
         service.aaaa = vec!["fd00:10:96::1".parse().expect("valid literal")];
@@ -218,16 +225,24 @@ mod tests {
         assert_eq!(s.rule_for("x.svc.cluster.local").suffix, "cluster.local");
         let svc = s.rule_for("kubernetes.default.svc.cluster.local");
         assert_eq!(svc.respond, Respond::Address);
-        assert_eq!(s.rule_for("a.kubernetes.default.svc.cluster.local").suffix, "cluster.local");
+        assert_eq!(
+            s.rule_for("a.kubernetes.default.svc.cluster.local").suffix,
+            "cluster.local"
+        );
         assert_eq!(s.rule_for("notexample.test").suffix, ".");
-        assert_eq!(s.rule_for("lk-1.example.test.default.svc.cluster.local").suffix, "cluster.local");
+        assert_eq!(
+            s.rule_for("lk-1.example.test.default.svc.cluster.local")
+                .suffix,
+            "cluster.local"
+        );
     }
 
     #[test]
     fn toml_round_trip_and_errors_name_line_and_column() {
         let s = Scenario::k8s();
         assert_eq!(Scenario::parse_toml(&s.to_toml(), "k8s").unwrap(), s);
-        let err = Scenario::parse_toml("name = \"x\"\n[[rule]]\nsuffix = 3\n", "bad.toml").unwrap_err();
+        let err =
+            Scenario::parse_toml("name = \"x\"\n[[rule]]\nsuffix = 3\n", "bad.toml").unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("bad.toml") && msg.contains("line 3"), "{msg}");
         let err = Scenario::parse_toml(

@@ -7,31 +7,35 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::handler::Transport;
 use super::Shared;
+use super::handler::Transport;
 use crate::clock::{monotonic_ns, sleep_until_ns};
 
 /// A client that sends nothing for this long is disconnected, as real servers do.
 const IDLE: Duration = Duration::from_secs(10);
 
 pub(super) fn spawn(listener: TcpListener, shared: Arc<Shared>) -> Result<()> {
-    std::thread::Builder::new().name("tcp-accept".into()).spawn(move || {
-        for stream in listener.incoming() {
-            if shared.stopped() {
-                break;
+    std::thread::Builder::new()
+        .name("tcp-accept".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                if shared.stopped() {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let shared = shared.clone();
+                let _ = std::thread::Builder::new()
+                    .name("tcp-conn".into())
+                    .spawn(move || serve_connection(stream, &shared));
             }
-            let Ok(stream) = stream else { continue };
-            let shared = shared.clone();
-            let _ = std::thread::Builder::new()
-                .name("tcp-conn".into())
-                .spawn(move || serve_connection(stream, &shared));
-        }
-    })?;
+        })?;
     Ok(())
 }
 
 fn serve_connection(mut stream: TcpStream, shared: &Shared) {
-    let Ok(client) = stream.peer_addr() else { return };
+    let Ok(client) = stream.peer_addr() else {
+        return;
+    };
     let _ = stream.set_read_timeout(Some(IDLE));
     let _ = stream.set_nodelay(true);
     let mut len = [0u8; 2];

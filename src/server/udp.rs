@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::handler::{Decision, Transport};
 use super::Shared;
+use super::handler::{Decision, Transport};
 use crate::clock::{lower_timer_slack, monotonic_ns, sleep_until_ns};
 
 const POLL: Duration = Duration::from_millis(200);
@@ -100,7 +100,9 @@ fn send_loop(socket: &UdpSocket, shared: &Shared, queue: &Queue) {
         let now = monotonic_ns();
         let wait = match guard.peek() {
             None => POLL,
-            Some(Reverse(p)) if p.due_ns > now + EARLY_NS => Duration::from_nanos(p.due_ns - now - EARLY_NS),
+            Some(Reverse(p)) if p.due_ns > now + EARLY_NS => {
+                Duration::from_nanos(p.due_ns - now - EARLY_NS)
+            }
             Some(_) => {
                 let Reverse(p) = guard.pop().expect("peeked");
                 drop(guard);
@@ -108,7 +110,13 @@ fn send_loop(socket: &UdpSocket, shared: &Shared, queue: &Queue) {
                 if let Some(bytes) = &p.decision.reply {
                     let _ = socket.send_to(bytes, p.client);
                 }
-                shared.log(&p.decision, Transport::Udp, p.client, p.recv_ns, monotonic_ns());
+                shared.log(
+                    &p.decision,
+                    Transport::Udp,
+                    p.client,
+                    p.recv_ns,
+                    monotonic_ns(),
+                );
                 guard = heap.lock().expect("udp queue");
                 continue;
             }
