@@ -28,7 +28,9 @@ pub struct QueryLogEntry {
     pub dropped: Option<String>,
     /// CLOCK_MONOTONIC ns when the request was read.
     pub recv_ns: u64,
-    /// CLOCK_MONOTONIC ns when the answer was handed to the kernel (or when it was dropped).
+    /// CLOCK_MONOTONIC ns just before the answer was handed to the kernel (or when it was
+    /// dropped). Taken before the send, so a query caused by this answer always has a later
+    /// recv_ns: the trace's rounds rely on that.
     pub send_ns: u64,
     /// The delay the scenario asked for, and the one really applied (send - recv).
     pub delay_target_us: f64,

@@ -54,8 +54,9 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
         let mut framed = Vec::with_capacity(reply.len() + 2);
         framed.extend_from_slice(&(reply.len() as u16).to_be_bytes());
         framed.extend_from_slice(reply);
+        let send_ns = monotonic_ns();
         let sent = stream.write_all(&framed);
-        shared.log(&decision, Transport::Tcp, client, recv_ns, monotonic_ns());
+        shared.log(&decision, Transport::Tcp, client, recv_ns, send_ns);
         if sent.is_err() {
             return;
         }

@@ -70,8 +70,9 @@ fn recv_loop(socket: &UdpSocket, shared: &Shared, queue: &Queue) {
         match &decision.reply {
             None => shared.log(&decision, Transport::Udp, client, recv_ns, monotonic_ns()),
             Some(bytes) if decision.delay.is_zero() => {
+                let send_ns = monotonic_ns();
                 let _ = socket.send_to(bytes, client);
-                shared.log(&decision, Transport::Udp, client, recv_ns, monotonic_ns());
+                shared.log(&decision, Transport::Udp, client, recv_ns, send_ns);
             }
             Some(_) => {
                 seq += 1;
