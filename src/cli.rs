@@ -27,12 +27,17 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Print the terminal report of a saved run (its directory or run.json).
     Report(ReportArgs),
+    /// List the image catalog and what is built; --build prepares every base image.
+    Images(ImagesArgs),
+    /// Print what the probe sees (libc and version, resolv.conf, uid) as JSON; a self-check.
+    Env,
 }
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Base image (repeatable).
-    #[arg(long = "image", default_values_t = vec!["debian:trixie-slim".to_string()])]
+    /// Base image (repeatable). Default: the matrix alpine:3.21, debian:trixie-slim,
+    /// gcr.io/distroless/static-debian13:nonroot, gcr.io/distroless/cc-debian13:nonroot.
+    #[arg(long = "image", default_values_t = crate::image::default_images())]
     pub images: Vec<String>,
     /// Resolver (repeatable).
     #[arg(long = "resolver", value_enum, default_values_t = vec![Resolver::System, Resolver::Hickory])]
@@ -74,9 +79,10 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on (UDP and TCP), IP or IP:PORT.
-    #[arg(long, default_value = "127.0.0.1:53")]
-    pub listen: String,
+    /// Address to listen on (UDP and TCP), IP or IP:PORT. Default: 0.0.0.0:$PORT when the
+    /// environment sets PORT (a nonroot container cannot bind 53 without help), else 127.0.0.1:53.
+    #[arg(long)]
+    pub listen: Option<String>,
     /// Scenario: a preset name or a TOML file.
     #[arg(long, default_value = "k8s")]
     pub scenario: String,
@@ -118,4 +124,16 @@ pub struct ProbeArgs {
 pub struct ReportArgs {
     /// A run directory or its run.json.
     pub run: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ImagesArgs {
+    /// Prepare (pull, or build offline equivalents of) these images, or all catalog images.
+    #[arg(long)]
+    pub build: bool,
+    /// Images to prepare with --build (default: the whole catalog).
+    #[arg(long = "image")]
+    pub images: Vec<String>,
+    #[arg(long, default_value = "docker")]
+    pub engine: String,
 }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod image;
 pub mod probe;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod result;
 pub mod run;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use resolvbench::cli::{Cli, Command, ProbeArgs, ReportArgs, RunArgs, ServeArgs};
+use resolvbench::cli::{Cli, Command, ImagesArgs, ProbeArgs, ReportArgs, RunArgs, ServeArgs};
 use resolvbench::profile::Profile;
 use resolvbench::result::RunResult;
 use resolvbench::server::{self, log::LogSink, scenario::Scenario};
@@ -20,6 +20,8 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve(a),
         Command::Probe(a) => cmd_probe(a),
         Command::Report(a) => cmd_report(a),
+        Command::Env => cmd_env(),
+        Command::Images(a) => cmd_images(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,7 +77,11 @@ fn cmd_run(a: RunArgs) -> Result<()> {
 
 fn cmd_serve(a: ServeArgs) -> Result<()> {
     let scenario = Arc::new(load_scenario(&a.scenario)?);
-    let listen = server::parse_listen(&a.listen)?;
+    let listen = match (&a.listen, std::env::var("PORT")) {
+        (Some(l), _) => server::parse_listen(l)?,
+        (None, Ok(port)) => server::parse_listen(&format!("0.0.0.0:{port}"))?,
+        (None, Err(_)) => server::parse_listen("127.0.0.1:53")?,
+    };
     let sink = if a.log == "-" {
         LogSink::Writer(Box::new(std::io::stdout()))
     } else {
@@ -134,5 +140,63 @@ fn cmd_report(a: ReportArgs) -> Result<()> {
     let run: RunResult = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a resolvbench run", path.display()))?;
     print!("{}", report::terminal::render(&run));
+    Ok(())
+}
+
+fn cmd_env() -> Result<()> {
+    let resolv_conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    let env = probe::environment::environment(resolv_conf);
+    let build = probe::environment::build();
+    println!(
+        "{}",
+        serde_json::json!({ "probe": build, "environment": env })
+    );
+    Ok(())
+}
+
+fn cmd_images(a: ImagesArgs) -> Result<()> {
+    use resolvbench::image::{self, CATALOG};
+    let engine = resolvbench::runtime::docker::Engine::new(&a.engine);
+    engine.check()?;
+    if a.build {
+        let names: Vec<String> = if a.images.is_empty() {
+            CATALOG.iter().map(|e| e.reference.to_string()).collect()
+        } else {
+            a.images
+        };
+        for name in names {
+            let t = std::time::Instant::now();
+            let resolved = image::resolve(&engine, &name, &|m| eprintln!("{m}"))?;
+            let flavour = resolved.libc.probe_flavour();
+            image::probe_build::binary(flavour, &|m| eprintln!("{m}"))?;
+            eprintln!(
+                "{name}: {} {} ({:?}, {} probe) ready in {:.1} s",
+                resolved.info.source,
+                resolved.info.local_tag,
+                resolved.libc,
+                flavour.as_str(),
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "{:<44} {:<9} {:<55} state",
+        "image", "libc", "offline equivalent"
+    );
+    for e in CATALOG {
+        let state = if engine.image_exists(e.reference) {
+            "registry image present"
+        } else if engine.image_exists(e.equivalent_tag) {
+            "equivalent built"
+        } else {
+            "not built"
+        };
+        println!(
+            "{:<44} {:<9} {:<55} {state}",
+            e.reference,
+            format!("{:?}", e.libc),
+            e.equivalent_tag
+        );
+    }
     Ok(())
 }

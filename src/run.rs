@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::image::{self, ImageSpec};
+use crate::image::{self, probe_build};
 use crate::profile::Profile;
+use crate::progress::Progress;
 use crate::result::{
     CellFailure, CellResult, HostInfo, ImageInfo, Mode, ProbeResult, ProfileInfo, RUN_SCHEMA,
     Resolver, RunResult,
@@ -18,8 +19,14 @@ use crate::server::log::{QueryLogEntry, read_log};
 use crate::server::scenario::Scenario;
 use crate::trace::trace_cell;
 
-/// The image the test server runs in (it is the glibc build of this binary).
+/// The image the test server runs in (with the glibc build of this binary).
 const SERVER_IMAGE: &str = "debian:trixie-slim";
+
+/// An image ready for cells: its description, its probe image, and the libc the probe saw.
+struct PreparedImage {
+    info: ImageInfo,
+    probe_image: String,
+}
 
 pub struct RunOptions {
     pub images: Vec<String>,
@@ -57,18 +64,14 @@ impl Drop for RunGuard {
 
 /// Runs the matrix and saves it; returns the run and the directory it was saved in.
 pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
-    let say = |m: &str| {
-        if !opts.quiet {
-            eprintln!("{m}");
-        }
-    };
+    let mut progress = Progress::new(opts.quiet);
     let t0 = Instant::now();
     let engine = Engine::new(&opts.engine);
     let engine_version = engine.check()?;
-    let specs = image::validate(&opts.images)?;
-    let server_spec = image::lookup(SERVER_IMAGE)?;
+    if opts.images.is_empty() {
+        bail!("no image given");
+    }
     let results_dir = prepare_results_dir(&opts.results_dir)?;
-    let binary = std::env::current_exe().context("cannot find the resolvbench binary")?;
 
     let run_id = format!("{:08x}", rand::random::<u32>());
     let started = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
@@ -81,12 +84,12 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     std::fs::create_dir_all(&tmp)?;
     set_mode(&tmp, 0o777)?; // the server runs as uid 65532 and writes its log here
 
-    // Images: the probe image per base, and the server's.
-    let mut images: Vec<(ImageInfo, String)> = Vec::new();
-    for spec in &specs {
-        images.push(prepare_image(&engine, spec, &binary, &say)?);
+    // Every image and probe is ready (or the run stops with one error) before anything is measured.
+    let mut images = Vec::new();
+    for name in &opts.images {
+        images.push(prepare_image(&engine, name, &|m| progress.say(m))?);
     }
-    let (_, server_image) = prepare_image(&engine, server_spec, &binary, &say)?;
+    let server_image = prepare_image(&engine, SERVER_IMAGE, &|m| progress.say(m))?.probe_image;
     let setup_s = t0.elapsed().as_secs_f64();
 
     // The private network and the server.
@@ -97,7 +100,7 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     let resolv_conf = opts.profile.resolv_conf(&[server_ip]);
     std::fs::write(tmp.join("resolv.conf"), &resolv_conf)?;
     set_mode(&tmp.join("resolv.conf"), 0o644)?;
-    say(&format!(
+    progress.say(&format!(
         "run {run_id}: server at {server_ip}, profile {}, scenario {}",
         opts.profile.name, opts.scenario.name
     ));
@@ -107,14 +110,15 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     let mut measured: Vec<(ImageInfo, ProbeResult)> = Vec::new();
     let mut failures = Vec::new();
     let total = images.len() * opts.resolvers.len() * opts.modes.len();
+    progress.start(total as u64);
     let mut index = 0;
-    for (info, probe_image) in &images {
+    for PreparedImage { info, probe_image } in &images {
         for &resolver in &opts.resolvers {
             for &mode in &opts.modes {
                 index += 1;
                 let cell = format!("c{index}");
                 let label = format!("{} {} {}", info.reference, resolver.as_str(), mode.as_str());
-                say(&format!("[{index}/{total}] {label}"));
+                progress.step(index, total, &label);
                 match run_cell(
                     &engine,
                     opts,
@@ -128,7 +132,7 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
                 ) {
                     Ok(result) => measured.push((info.clone(), result)),
                     Err(e) => {
-                        say(&format!("[{index}/{total}] {label}: FAILED: {e:#}"));
+                        progress.say(&format!("[{index}/{total}] {label}: FAILED: {e:#}"));
                         failures.push(CellFailure {
                             image: info.reference.clone(),
                             resolver,
@@ -140,6 +144,7 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
             }
         }
     }
+    progress.finish();
     let measure_s = t_measure.elapsed().as_secs_f64();
 
     // Let the server's log writer drain, then read the log.
@@ -173,15 +178,37 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     Ok((run, dir))
 }
 
-fn prepare_image(
-    engine: &Engine,
-    spec: &ImageSpec,
-    binary: &Path,
-    say: &dyn Fn(&str),
-) -> Result<(ImageInfo, String)> {
-    let info = image::ensure_base(engine, spec, say)?;
-    let probe = image::ensure_probe_image(engine, &info, binary)?;
-    Ok((info, probe))
+fn prepare_image(engine: &Engine, name: &str, say: &dyn Fn(&str)) -> Result<PreparedImage> {
+    let resolved = image::resolve(engine, name, say)?;
+    let binary = probe_build::binary(resolved.libc.probe_flavour(), say)?;
+    let probe_image = image::ensure_probe_image(engine, &resolved.info, &binary)?;
+    self_check(engine, &probe_image, &resolved.info.reference)?;
+    Ok(PreparedImage {
+        info: resolved.info,
+        probe_image,
+    })
+}
+
+/// Runs `resolvbench env` in the probe image: proves the probe starts there (a glibc too old
+/// for it, a missing library) before any cell is measured.
+fn self_check(engine: &Engine, probe_image: &str, reference: &str) -> Result<()> {
+    let spec = ContainerSpec {
+        name: format!("resolvbench-check-{}", std::process::id()),
+        image: probe_image.into(),
+        network: "none".into(),
+        hostname: "probe".into(),
+        command: vec!["env".into()],
+        ..ContainerSpec::default()
+    };
+    let out = engine.run_attached(&spec, Duration::from_secs(60))?;
+    let _ = engine.remove_container(&spec.name);
+    if !out.status.success() {
+        bail!(
+            "the probe cannot run in image {reference}: {}",
+            out.last_error_line()
+        );
+    }
+    Ok(())
 }
 
 fn labels(run_id: &str) -> Vec<(String, String)> {

@@ -1,8 +1,13 @@
-//! Base images: the catalog, where each comes from (registry, or an offline equivalent built
-//! from Debian packages), and the probe image that adds the matching resolvbench build.
+//! Base images: the catalog, where each comes from (the registry, or an offline equivalent
+//! built from Debian packages), which libc it has, and the probe image that adds the matching
+//! resolvbench build.
 
+pub mod apt;
+pub mod detect;
 pub mod mirror;
 pub mod offline;
+pub mod probe_build;
+pub mod recipes;
 
 use std::path::Path;
 
@@ -13,84 +18,190 @@ use crate::runtime::docker::Engine;
 
 /// Label on offline equivalents naming the image they stand in for.
 pub const EQUIVALENT_LABEL: &str = "resolvbench.equivalent-of";
+/// Label on offline equivalents: the libc they carry and its package version.
+pub const LIBC_LABEL: &str = "resolvbench.libc";
 
+/// Which libc an image has, and so which probe build runs in it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LibcKind {
     Glibc,
+    Musl,
+    /// No dynamic loader at all (distroless static, scratch): a static musl probe.
+    None,
+}
+
+impl LibcKind {
+    pub fn probe_flavour(self) -> probe_build::Flavour {
+        match self {
+            LibcKind::Glibc => probe_build::Flavour::GlibcDynamic,
+            LibcKind::Musl => probe_build::Flavour::MuslDynamic,
+            LibcKind::None => probe_build::Flavour::MuslStatic,
+        }
+    }
 }
 
 /// How to build an equivalent when the registry cannot be reached.
 #[derive(Clone, Copy, Debug)]
 pub enum Recipe {
     DebianSlim { suite: &'static str },
+    AlpineLike { musl_suite: &'static str },
+    DistrolessStatic,
+    DistrolessCc,
 }
 
 #[derive(Clone, Copy, Debug)]
-pub struct ImageSpec {
+pub struct CatalogEntry {
     pub reference: &'static str,
+    /// Other names accepted for it.
+    pub aliases: &'static [&'static str],
     pub libc: LibcKind,
     pub recipe: Recipe,
+    /// Local tag of the offline equivalent.
+    pub equivalent_tag: &'static str,
     pub note: &'static str,
 }
 
-pub const CATALOG: &[ImageSpec] = &[ImageSpec {
-    reference: "debian:trixie-slim",
-    libc: LibcKind::Glibc,
-    recipe: Recipe::DebianSlim { suite: "trixie" },
-    note: "debootstrap --variant=minbase trixie, trimmed like the official slim image",
-}];
+/// The default matrix, then the extra equivalents.
+pub const CATALOG: &[CatalogEntry] = &[
+    CatalogEntry {
+        reference: "alpine:3.21",
+        aliases: &["alpine"],
+        libc: LibcKind::Musl,
+        recipe: Recipe::AlpineLike {
+            musl_suite: "trixie",
+        },
+        equivalent_tag: "resolvbench-equiv/alpine:3.21",
+        note: "musl 1.2.5 from Debian trixie laid out as Alpine, busybox shell; no apk, no Alpine patches",
+    },
+    CatalogEntry {
+        reference: "debian:trixie-slim",
+        aliases: &["debian"],
+        libc: LibcKind::Glibc,
+        recipe: Recipe::DebianSlim { suite: "trixie" },
+        equivalent_tag: "resolvbench-equiv/debian:trixie-slim",
+        note: "debootstrap --variant=minbase trixie, trimmed like the official slim image",
+    },
+    CatalogEntry {
+        reference: "gcr.io/distroless/static-debian13:nonroot",
+        aliases: &["distroless-static"],
+        libc: LibcKind::None,
+        recipe: Recipe::DistrolessStatic,
+        equivalent_tag: "resolvbench-equiv/distroless-static-debian13:nonroot",
+        note: "trixie base-files, netbase, tzdata, media-types, CA bundle; no libc, no shell",
+    },
+    CatalogEntry {
+        reference: "gcr.io/distroless/cc-debian13:nonroot",
+        aliases: &["distroless-cc"],
+        libc: LibcKind::Glibc,
+        recipe: Recipe::DistrolessCc,
+        equivalent_tag: "resolvbench-equiv/distroless-cc-debian13:nonroot",
+        note: "distroless static + trixie libc6, libgcc-s1, libssl3t64, libstdc++6, libgomp1, zlib, zstd",
+    },
+    CatalogEntry {
+        reference: "alpine:3.17",
+        aliases: &["alpine-musl-1.2.3"],
+        libc: LibcKind::Musl,
+        recipe: Recipe::AlpineLike {
+            musl_suite: "bookworm",
+        },
+        equivalent_tag: "resolvbench-equiv/alpine-musl-1.2.3",
+        note: "musl 1.2.3 from Debian bookworm laid out as Alpine (old musl: no TCP fallback)",
+    },
+];
 
-pub fn lookup(reference: &str) -> Result<&'static ImageSpec> {
+/// The default matrix: the first four catalog entries.
+pub fn default_images() -> Vec<String> {
+    CATALOG[..4]
+        .iter()
+        .map(|e| e.reference.to_string())
+        .collect()
+}
+
+pub fn catalog_entry(name: &str) -> Option<&'static CatalogEntry> {
     CATALOG
         .iter()
-        .find(|s| s.reference == reference)
-        .with_context(|| {
-            let known: Vec<&str> = CATALOG.iter().map(|s| s.reference).collect();
-            format!("unknown image {reference:?} (known: {})", known.join(", "))
-        })
+        .find(|e| e.reference == name || e.aliases.contains(&name))
 }
 
-impl ImageSpec {
-    /// The local tag of the offline equivalent, e.g. resolvbench-equiv/debian:trixie-slim.
-    pub fn equivalent_tag(&self) -> String {
-        format!("resolvbench-equiv/{}", self.reference)
-    }
+/// An image ready to have a probe put in it.
+#[derive(Clone, Debug)]
+pub struct ResolvedImage {
+    pub info: ImageInfo,
+    pub libc: LibcKind,
 }
 
-/// Makes the base image available: the real one if present or pullable, else the equivalent
-/// (built once and kept in the engine's image store).
-pub fn ensure_base(engine: &Engine, spec: &ImageSpec, say: &dyn Fn(&str)) -> Result<ImageInfo> {
-    if engine.image_exists(spec.reference) || engine.pull(spec.reference).is_ok() {
-        return Ok(ImageInfo {
-            reference: spec.reference.into(),
-            source: "registry".into(),
-            local_tag: spec.reference.into(),
-            note: String::new(),
+/// Makes an image available: a catalog image from the local store or the registry, else its
+/// offline equivalent (built once, kept in the engine's image store); any other image from the
+/// local store or the registry, with its libc detected from its loader.
+pub fn resolve(engine: &Engine, name: &str, say: &dyn Fn(&str)) -> Result<ResolvedImage> {
+    let entry = catalog_entry(name);
+    let reference = entry.map_or(name, |e| e.reference);
+    let pull_error = if engine.image_exists(reference) {
+        None
+    } else {
+        engine.pull(reference).err()
+    };
+    if pull_error.is_none() {
+        let libc = detect::libc_kind(engine, reference)?;
+        return Ok(ResolvedImage {
+            info: ImageInfo {
+                reference: reference.into(),
+                source: "registry".into(),
+                local_tag: reference.into(),
+                note: String::new(),
+            },
+            libc,
         });
     }
-    let tag = spec.equivalent_tag();
-    let info = ImageInfo {
-        reference: spec.reference.into(),
-        source: "offline-equivalent".into(),
-        local_tag: tag.clone(),
-        note: spec.note.into(),
+    let Some(entry) = entry else {
+        let known: Vec<&str> = CATALOG.iter().map(|e| e.reference).collect();
+        bail!(
+            "unknown image {name:?}: not in the local image store, the registry did not give it ({}), \
+             and it has no offline equivalent (those exist for: {})",
+            pull_error.map_or_else(String::new, |e| format!("{e:#}")),
+            known.join(", ")
+        );
     };
-    if engine.image_exists(&tag) {
-        return Ok(info);
+    ensure_equivalent(engine, entry, say)?;
+    let libc_note = engine
+        .image_label(entry.equivalent_tag, LIBC_LABEL)
+        .unwrap_or_default();
+    Ok(ResolvedImage {
+        info: ImageInfo {
+            reference: entry.reference.into(),
+            source: "offline-equivalent".into(),
+            local_tag: entry.equivalent_tag.into(),
+            note: if libc_note.is_empty() {
+                entry.note.into()
+            } else {
+                format!("{} ({libc_note})", entry.note)
+            },
+        },
+        libc: entry.libc,
+    })
+}
+
+fn ensure_equivalent(engine: &Engine, entry: &CatalogEntry, say: &dyn Fn(&str)) -> Result<()> {
+    let tag = entry.equivalent_tag;
+    if engine.image_exists(tag) {
+        return Ok(());
     }
     let _lock = offline::lock("base-images")?;
-    if engine.image_exists(&tag) {
-        return Ok(info); // another process built it while we waited
+    if engine.image_exists(tag) {
+        return Ok(()); // another process built it while we waited
     }
     say(&format!(
-        "building {tag} (offline equivalent of {}; once)",
-        spec.reference
+        "building {tag}, the offline equivalent of {} (once)",
+        entry.reference
     ));
-    let labels = vec![(EQUIVALENT_LABEL.to_string(), spec.reference.to_string())];
-    match spec.recipe {
-        Recipe::DebianSlim { suite } => offline::build_debian_slim(engine, suite, &tag, &labels)?,
-    }
-    Ok(info)
+    let t = std::time::Instant::now();
+    offline::build(engine, entry.recipe, tag, entry.reference)
+        .with_context(|| format!("building the offline equivalent of {}", entry.reference))?;
+    say(&format!(
+        "built {tag} in {:.0} s",
+        t.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }
 
 /// The probe image: containers/probe.Dockerfile FROM the base with `binary` copied in.
@@ -98,9 +209,11 @@ pub fn ensure_base(engine: &Engine, spec: &ImageSpec, say: &dyn Fn(&str)) -> Res
 pub fn ensure_probe_image(engine: &Engine, base: &ImageInfo, binary: &Path) -> Result<String> {
     let bytes = std::fs::read(binary)
         .with_context(|| format!("cannot read probe binary {}", binary.display()))?;
-    let hash = fnv1a(&bytes);
-    let base_tag = base.local_tag.replace(['/', ':'], "-");
-    let tag = format!("resolvbench-probe/{base_tag}:{hash:016x}");
+    let base_tag = base.local_tag.replace(['/', ':', '.'], "-");
+    let tag = format!(
+        "resolvbench-probe/{base_tag}:{:016x}",
+        probe_build::fnv1a(&bytes)
+    );
     if engine.image_exists(&tag) {
         return Ok(tag);
     }
@@ -113,7 +226,7 @@ pub fn ensure_probe_image(engine: &Engine, base: &ImageInfo, binary: &Path) -> R
     std::fs::create_dir_all(&ctx)?;
     let result = (|| {
         std::fs::write(ctx.join("resolvbench"), &bytes)?;
-        set_mode(&ctx.join("resolvbench"), 0o755)?;
+        offline::set_mode(&ctx.join("resolvbench"), 0o755)?;
         let dockerfile = ctx.join("probe.Dockerfile");
         std::fs::write(
             &dockerfile,
@@ -127,26 +240,13 @@ pub fn ensure_probe_image(engine: &Engine, base: &ImageInfo, binary: &Path) -> R
         )
     })();
     let _ = std::fs::remove_dir_all(&ctx);
-    result.map(|_| tag)
-}
-
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    Ok(())
-}
-
-/// FNV-1a: a stable content hash for cache tags (not security relevant).
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
-}
-
-/// Rejects a reference that is not in the catalog before anything is built.
-pub fn validate(references: &[String]) -> Result<Vec<&'static ImageSpec>> {
-    if references.is_empty() {
-        bail!("no image given");
+    result?;
+    // Older probe images of this base (earlier builds of the binary) are of no further use.
+    let repository = tag.rsplit_once(':').map_or(tag.as_str(), |(r, _)| r);
+    for old in engine.image_tags(repository).unwrap_or_default() {
+        if old != tag {
+            let _ = engine.remove_image(&old);
+        }
     }
-    references.iter().map(|r| lookup(r)).collect()
+    Ok(tag)
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use super::apt::PrivateApt;
 use super::mirror::debian_mirror;
+use super::{EQUIVALENT_LABEL, LIBC_LABEL, Recipe, recipes};
 use crate::runtime::docker::Engine;
 use crate::runtime::process::run_with_deadline;
 
@@ -34,13 +36,49 @@ pub fn lock(name: &str) -> Result<BuildLock> {
     Ok(BuildLock { _file: file })
 }
 
+/// Builds the offline equivalent of `reference` with `recipe` and imports it as `tag`.
+pub fn build(engine: &Engine, recipe: Recipe, tag: &str, reference: &str) -> Result<()> {
+    let scratch = work_dir().join(format!("build-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    let (root, staging) = (scratch.join("rootfs"), scratch.join("staging"));
+    std::fs::create_dir_all(&root)?;
+    std::fs::create_dir_all(&staging)?;
+    let apt = |suite: &str| PrivateApt::new(&work_dir().join(format!("apt-{suite}")), suite);
+    let result = (|| {
+        let libc = match recipe {
+            Recipe::DebianSlim { suite } => {
+                return build_debian_slim(engine, suite, tag, reference);
+            }
+            Recipe::AlpineLike { musl_suite } => {
+                format!(
+                    "musl {}",
+                    recipes::alpine_like(&apt(musl_suite)?, &root, &staging)?
+                )
+            }
+            Recipe::DistrolessStatic => {
+                recipes::distroless_static(&apt("trixie")?, &root, &staging)?;
+                "none".to_string()
+            }
+            Recipe::DistrolessCc => format!(
+                "glibc {}",
+                recipes::distroless_cc(&apt("trixie")?, &root, &staging)?
+            ),
+        };
+        import_tree(engine, &root, tag, &labels(reference, &libc))
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+fn labels(reference: &str, libc: &str) -> Vec<(String, String)> {
+    vec![
+        (EQUIVALENT_LABEL.to_string(), reference.to_string()),
+        (LIBC_LABEL.to_string(), libc.to_string()),
+    ]
+}
+
 /// debian:SUITE-slim: debootstrap minbase, trimmed as the official slim images are.
-pub fn build_debian_slim(
-    engine: &Engine,
-    suite: &str,
-    tag: &str,
-    labels: &[(String, String)],
-) -> Result<()> {
+fn build_debian_slim(engine: &Engine, suite: &str, tag: &str, reference: &str) -> Result<()> {
     let dir = work_dir().join(format!("rootfs-{suite}-{}", std::process::id()));
     let result = (|| {
         let _ = std::fs::remove_dir_all(&dir);
@@ -59,11 +97,28 @@ pub fn build_debian_slim(
                 f.last_error_line()
             );
         }
+        let libc = format!("glibc {}", dpkg_version(&dir, "libc6").unwrap_or_default());
         trim_like_slim(&dir)?;
-        import_tree(engine, &dir, tag, labels)
+        import_tree(engine, &dir, tag, &labels(reference, &libc))
     })();
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// A package's version from the rootfs's dpkg status file.
+fn dpkg_version(root: &Path, package: &str) -> Option<String> {
+    let status = std::fs::read_to_string(root.join("var/lib/dpkg/status")).ok()?;
+    status
+        .split("\n\n")
+        .find(|stanza| stanza.lines().any(|l| l == format!("Package: {package}")))?
+        .lines()
+        .find_map(|l| l.strip_prefix("Version: ").map(str::to_string))
+}
+
+pub fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    Ok(())
 }
 
 fn trim_like_slim(root: &Path) -> Result<()> {

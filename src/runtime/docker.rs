@@ -92,6 +92,65 @@ impl Engine {
         (!v.is_empty() && v != "<no value>").then(|| v.to_string())
     }
 
+    /// "linux/amd64" and the like.
+    pub fn image_platform(&self, tag: &str) -> Result<String> {
+        let out = self.ok(
+            &[
+                "image",
+                "inspect",
+                "--format",
+                "{{.Os}}/{{.Architecture}}",
+                tag,
+            ],
+            QUICK,
+        )?;
+        Ok(out.trim().to_string())
+    }
+
+    /// Every path in an image's filesystem (`docker export | tar -t` of a created container).
+    pub fn list_files(&self, tag: &str) -> Result<Vec<String>> {
+        let name = format!("resolvbench-inspect-{}", std::process::id());
+        let _ = self.call(&["rm", "-f", &name], QUICK);
+        // A command is needed for images without CMD or ENTRYPOINT; it never runs.
+        self.ok(
+            &[
+                "create",
+                "--name",
+                &name,
+                "--entrypoint",
+                "/resolvbench-never-runs",
+                tag,
+            ],
+            QUICK,
+        )?;
+        let listing = run_with_deadline(
+            Command::new("sh").args(["-c", &format!("{} export {name} | tar -t", self.program)]),
+            BUILD,
+        );
+        let _ = self.call(&["rm", "-f", &name], QUICK);
+        let listing = listing?;
+        if !listing.status.success() {
+            bail!(
+                "cannot list the files of image {tag}: {}",
+                listing.last_error_line()
+            );
+        }
+        Ok(listing.stdout.lines().map(str::to_string).collect())
+    }
+
+    /// Every tag of a repository in the local store.
+    pub fn image_tags(&self, repository: &str) -> Result<Vec<String>> {
+        let out = self.ok(
+            &["images", "--format", "{{.Repository}}:{{.Tag}}", repository],
+            QUICK,
+        )?;
+        Ok(out.lines().map(str::to_string).collect())
+    }
+
+    pub fn remove_image(&self, tag: &str) -> Result<()> {
+        self.ok(&["rmi", tag], QUICK).map(drop)
+    }
+
     pub fn pull(&self, reference: &str) -> Result<()> {
         self.ok(&["pull", "--quiet", reference], BUILD).map(drop)
     }
