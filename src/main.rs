@@ -184,9 +184,9 @@ fn cmd_images(a: ImagesArgs) -> Result<()> {
         "image", "libc", "offline equivalent"
     );
     for e in CATALOG {
-        let state = if engine.image_exists(e.reference) {
+        let state = if engine.has_image_named(e.reference) {
             "registry image present"
-        } else if engine.image_exists(e.equivalent_tag) {
+        } else if engine.image_exists(&engine.local_name(e.equivalent_tag)) {
             "equivalent built"
         } else {
             "not built"

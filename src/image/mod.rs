@@ -136,7 +136,8 @@ pub struct ResolvedImage {
 pub fn resolve(engine: &Engine, name: &str, say: &dyn Fn(&str)) -> Result<ResolvedImage> {
     let entry = catalog_entry(name);
     let reference = entry.map_or(name, |e| e.reference);
-    let pull_error = if engine.image_exists(reference) {
+    let is_equivalent = |tag: &str| engine.image_label(tag, EQUIVALENT_LABEL).is_some();
+    let pull_error = if engine.has_image_named(reference) && !is_equivalent(reference) {
         None
     } else {
         engine.pull(reference).err()
@@ -164,13 +165,13 @@ pub fn resolve(engine: &Engine, name: &str, say: &dyn Fn(&str)) -> Result<Resolv
     };
     ensure_equivalent(engine, entry, say)?;
     let libc_note = engine
-        .image_label(entry.equivalent_tag, LIBC_LABEL)
+        .image_label(&engine.local_name(entry.equivalent_tag), LIBC_LABEL)
         .unwrap_or_default();
     Ok(ResolvedImage {
         info: ImageInfo {
             reference: entry.reference.into(),
             source: "offline-equivalent".into(),
-            local_tag: entry.equivalent_tag.into(),
+            local_tag: engine.local_name(entry.equivalent_tag),
             note: if libc_note.is_empty() {
                 entry.note.into()
             } else {
@@ -182,7 +183,7 @@ pub fn resolve(engine: &Engine, name: &str, say: &dyn Fn(&str)) -> Result<Resolv
 }
 
 fn ensure_equivalent(engine: &Engine, entry: &CatalogEntry, say: &dyn Fn(&str)) -> Result<()> {
-    let tag = entry.equivalent_tag;
+    let tag = &engine.local_name(entry.equivalent_tag);
     if engine.image_exists(tag) {
         return Ok(());
     }
@@ -209,11 +210,14 @@ fn ensure_equivalent(engine: &Engine, entry: &CatalogEntry, say: &dyn Fn(&str)) 
 pub fn ensure_probe_image(engine: &Engine, base: &ImageInfo, binary: &Path) -> Result<String> {
     let bytes = std::fs::read(binary)
         .with_context(|| format!("cannot read probe binary {}", binary.display()))?;
-    let base_tag = base.local_tag.replace(['/', ':', '.'], "-");
-    let tag = format!(
+    let base_tag = base
+        .local_tag
+        .trim_start_matches("localhost/")
+        .replace(['/', ':', '.'], "-");
+    let tag = engine.local_name(&format!(
         "resolvbench-probe/{base_tag}:{:016x}",
         probe_build::fnv1a(&bytes)
-    );
+    ));
     if engine.image_exists(&tag) {
         return Ok(tag);
     }

@@ -18,6 +18,8 @@ const BUILD: Duration = Duration::from_secs(900);
 #[derive(Clone, Debug)]
 pub struct Engine {
     pub program: String,
+    /// Environment for every call (podman's CONTAINERS_CONF).
+    env: Vec<(String, String)>,
 }
 
 /// How to start one container. Hardened by default: nonroot, read-only, no capabilities.
@@ -36,13 +38,37 @@ pub struct ContainerSpec {
 
 impl Engine {
     pub fn new(program: &str) -> Engine {
+        let env = if program.ends_with("podman") {
+            podman_conf()
+                .map(|p| vec![("CONTAINERS_CONF".to_string(), p)])
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         Engine {
             program: program.to_string(),
+            env,
         }
     }
 
+    /// The name of an image built here: podman resolves unqualified names against registries,
+    /// so its local images are named localhost/...; docker's are left as they are.
+    pub fn local_name(&self, name: &str) -> String {
+        if self.program.ends_with("podman") && !name.starts_with("localhost/") {
+            format!("localhost/{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(&self.program);
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
     fn call(&self, args: &[&str], timeout: Duration) -> Result<Finished> {
-        run_with_deadline(Command::new(&self.program).args(args), timeout)
+        run_with_deadline(self.command().args(args), timeout)
             .with_context(|| format!("{} {}", self.program, args.first().unwrap_or(&"")))
     }
 
@@ -62,8 +88,13 @@ impl Engine {
 
     /// The engine's server version, or one clear error if it is not there or not running.
     pub fn check(&self) -> Result<String> {
+        let version_format = if self.program.ends_with("podman") {
+            "{{.Version}}"
+        } else {
+            "{{.Server.Version}}"
+        };
         let f = run_with_deadline(
-            Command::new(&self.program).args(["version", "--format", "{{.Server.Version}}"]),
+            self.command().args(["version", "--format", version_format]),
             Duration::from_secs(20),
         )
         .map_err(|e| anyhow::anyhow!("{} is not usable: {e:#}", self.program))?;
@@ -80,6 +111,31 @@ impl Engine {
     pub fn image_exists(&self, tag: &str) -> bool {
         self.call(&["image", "inspect", "--format", "{{.Id}}", tag], QUICK)
             .is_ok_and(|f| f.status.success())
+    }
+
+    /// Is there an image named exactly `reference`? Not `image_exists`: podman resolves a short
+    /// name such as debian:trixie-slim to any local .../debian:trixie-slim, which would pass
+    /// an offline equivalent off as the registry image.
+    pub fn has_image_named(&self, reference: &str) -> bool {
+        let Ok(out) = self.ok(
+            &[
+                "image",
+                "inspect",
+                "--format",
+                "{{json .RepoTags}}",
+                reference,
+            ],
+            QUICK,
+        ) else {
+            return false;
+        };
+        let tags: Vec<String> = serde_json::from_str(out.trim()).unwrap_or_default();
+        let normal = |t: &str| {
+            t.trim_start_matches("docker.io/library/")
+                .trim_start_matches("docker.io/")
+                .to_string()
+        };
+        tags.iter().any(|t| normal(t) == normal(reference))
     }
 
     /// An image's label value, if set.
@@ -124,7 +180,9 @@ impl Engine {
             QUICK,
         )?;
         let listing = run_with_deadline(
-            Command::new("sh").args(["-c", &format!("{} export {name} | tar -t", self.program)]),
+            Command::new("sh")
+                .args(["-c", &format!("{} export {name} | tar -t", self.program)])
+                .envs(self.env.iter().map(|(k, v)| (k, v))),
             BUILD,
         );
         let _ = self.call(&["rm", "-f", &name], QUICK);
@@ -192,14 +250,19 @@ impl Engine {
         self.ok(&args, BUILD).map(drop)
     }
 
-    /// A private network that reaches nothing else (--internal).
+    /// A private network that reaches nothing else (--internal). podman 4.3 with netavark
+    /// drops traffic between containers on an --internal network (measured: no query reached
+    /// the server), so under podman it is an isolated bridge without podman's DNS instead.
     pub fn create_network(&self, name: &str, run_id: &str) -> Result<()> {
         let label = format!("{RUN_LABEL}={run_id}");
-        self.ok(
-            &["network", "create", "--internal", "--label", &label, name],
-            QUICK,
-        )
-        .map(drop)
+        let mut args = vec!["network", "create", "--label", &label];
+        if self.program.ends_with("podman") {
+            args.extend(["--disable-dns", "-o", "isolate=true"]);
+        } else {
+            args.push("--internal");
+        }
+        args.push(name);
+        self.ok(&args, QUICK).map(drop)
     }
 
     fn run_args(&self, spec: &ContainerSpec, detach: bool) -> Vec<String> {
@@ -309,4 +372,28 @@ impl Engine {
         }
         Ok((containers.len(), networks.len()))
     }
+}
+
+/// podman 4.3 asks runc for nofile=1048576 and more, over this host's hard limits, and every
+/// `run` fails ("error setting rlimit"). A containers.conf of resolvbench's own (CONTAINERS_CONF)
+/// sets the defaults to the host's hard limits instead.
+fn podman_conf() -> Option<String> {
+    let hard = |resource| {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit fills the struct we own.
+        unsafe { libc::getrlimit(resource, &mut r) };
+        // Not the hard limit itself: runc failed with nproc at the hard limit and passed below it.
+        r.rlim_max.min(16384)
+    };
+    let (nofile, nproc) = (hard(libc::RLIMIT_NOFILE), hard(libc::RLIMIT_NPROC));
+    let path = crate::image::offline::work_dir().join("podman-containers.conf");
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    let conf = format!(
+        "[containers]\ndefault_ulimits = [\"nofile={nofile}:{nofile}\", \"nproc={nproc}:{nproc}\"]\n"
+    );
+    std::fs::write(&path, conf).ok()?;
+    Some(path.display().to_string())
 }
