@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what resolvbench needs on a Debian 12 host (run as root; idempotent, quick when
+# Installs what resolvbench needs on a Debian 12 host (debootstrap for debian slim images, podman
+# for --engine podman; containers/build-probe.sh installs the musl toolchain on first use) (run as root; idempotent, quick when
 # everything is there). Used by README's main command and by .ci/run.
 set -euo pipefail
 
 need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v docker >/dev/null || need+=(docker.io)
+command -v podman >/dev/null || need+=(podman)
 if ((${#need[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
