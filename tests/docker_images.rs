@@ -9,6 +9,7 @@
 //! - musl 1.2.5 src/network/lookup_name.c `name_from_dns_search` (search list walked in order,
 //!   the name last, only NXDOMAIN moves on) and `name_from_dns` (A, then AAAA, both handed to
 //!   src/network/res_msend.c `__res_msend_rc`, which sends both before waiting).
+//!
 //! So for this happy path both libcs send the same 8 queries in 4 rounds.
 
 use std::path::Path;
