@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the matrix: images x resolvers x modes, in containers, against the test server.
     Run(RunArgs),
+    /// One lookup per cell as a side-by-side timeline, and verdicts on the article's claims.
+    Explain(ExplainArgs),
     /// The test DNS server (UDP and TCP), answering from a scenario and logging every query.
     Serve(ServeArgs),
     /// Measure one cell from inside a container; prints a JSON result document.
@@ -54,12 +56,16 @@ pub struct RunArgs {
     /// resolv.conf profile.
     #[arg(long, default_value = "k8s")]
     pub profile: String,
-    /// Scenario: a preset name or a TOML file.
+    /// Scenario: a preset (k8s, jitter, loss, servfail-search, refused-search, nodata-aaaa,
+    /// truncated, large, ns-dead-first, ns-slow-first, ns3-dead-first, nxdomain-long,
+    /// in-cluster) or a TOML file.
     #[arg(long, default_value = "k8s")]
     pub scenario: String,
-    /// Domain the lookup names are under (the scenario must answer it).
-    #[arg(long, default_value = "example.test")]
-    pub domain: String,
+    /// The name each lookup resolves; `{id}` becomes a fresh lookup id (so no cache hides a
+    /// query and the server log joins to the lookup). Default: the scenario's, else
+    /// `{id}.example.test`.
+    #[arg(long)]
+    pub name: Option<String>,
     /// Where runs are saved (a timestamped directory each).
     #[arg(long, default_value = "results/runs")]
     pub results_dir: PathBuf,
@@ -104,8 +110,10 @@ pub struct ProbeArgs {
     pub count: u64,
     #[arg(long, default_value_t = 10)]
     pub warmup: u64,
-    #[arg(long, default_value = "example.test")]
-    pub domain: String,
+    /// The name to resolve; `{id}` becomes a fresh lookup id per lookup. Without `{id}` every
+    /// lookup resolves the same name (the trace then joins by time).
+    #[arg(long, default_value = "{id}.example.test")]
+    pub name: String,
     /// Cell id carried in every lookup name.
     #[arg(long, default_value = "c0")]
     pub cell: String,
@@ -136,4 +144,26 @@ pub struct ImagesArgs {
     pub images: Vec<String>,
     #[arg(long, default_value = "docker")]
     pub engine: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The name to look up (default: the scenario's, else a fresh `{id}.example.test`).
+    pub name: Option<String>,
+    #[arg(long = "image", default_values_t = crate::image::default_images())]
+    pub images: Vec<String>,
+    #[arg(long = "resolver", value_enum, default_values_t = vec![Resolver::System, Resolver::Hickory])]
+    pub resolvers: Vec<Resolver>,
+    #[arg(long = "mode", value_enum, default_values_t = vec![Mode::Parallel, Mode::Sequential])]
+    pub modes: Vec<Mode>,
+    #[arg(long, default_value = "k8s")]
+    pub profile: String,
+    #[arg(long, default_value = "k8s")]
+    pub scenario: String,
+    #[arg(long, default_value = "results/runs")]
+    pub results_dir: PathBuf,
+    #[arg(long, default_value = "docker")]
+    pub engine: String,
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use resolvbench::cli::{Cli, Command, ImagesArgs, ProbeArgs, ReportArgs, RunArgs, ServeArgs};
+use resolvbench::cli::{
+    Cli, Command, ExplainArgs, ImagesArgs, ProbeArgs, ReportArgs, RunArgs, ServeArgs,
+};
 use resolvbench::profile::Profile;
 use resolvbench::result::RunResult;
 use resolvbench::server::{self, log::LogSink, scenario::Scenario};
@@ -17,6 +19,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => cmd_run(a),
+        Command::Explain(a) => cmd_explain(a),
         Command::Serve(a) => cmd_serve(a),
         Command::Probe(a) => cmd_probe(a),
         Command::Report(a) => cmd_report(a),
@@ -50,9 +53,9 @@ fn cmd_run(a: RunArgs) -> Result<()> {
         modes: a.modes,
         count: a.count,
         warmup: a.warmup,
-        profile: Profile::preset(&a.profile)?,
+        profile: Profile::load(&a.profile)?,
         scenario: load_scenario(&a.scenario)?,
-        domain: a.domain,
+        name_template: a.name,
         results_dir: a.results_dir,
         engine: a.engine,
         cell_timeout: std::time::Duration::from_secs(a.cell_timeout),
@@ -114,7 +117,7 @@ fn cmd_probe(a: ProbeArgs) -> Result<()> {
         mode: a.mode,
         count: a.count,
         warmup: a.warmup,
-        domain: a.domain,
+        name_template: a.name,
         cell: a.cell,
         addrconfig: a.addrconfig,
         max_seconds: a.max_seconds,
@@ -198,5 +201,26 @@ fn cmd_images(a: ImagesArgs) -> Result<()> {
             e.equivalent_tag
         );
     }
+    Ok(())
+}
+
+fn cmd_explain(a: ExplainArgs) -> Result<()> {
+    let opts = run::RunOptions {
+        images: a.images,
+        resolvers: a.resolvers,
+        modes: a.modes,
+        count: 1,
+        warmup: 1,
+        profile: Profile::load(&a.profile)?,
+        scenario: load_scenario(&a.scenario)?,
+        name_template: a.name,
+        results_dir: a.results_dir,
+        engine: a.engine,
+        cell_timeout: std::time::Duration::from_secs(120),
+        quiet: a.quiet,
+    };
+    let (result, dir) = run::run(&opts)?;
+    print!("{}", report::explain::render(&result));
+    println!("\nsaved: {}", dir.display());
     Ok(())
 }

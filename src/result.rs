@@ -105,7 +105,8 @@ pub struct CellSpec {
     pub mode: Mode,
     pub count: u64,
     pub warmup: u64,
-    pub domain: String,
+    /// The name resolved, `{id}` standing for each lookup's id.
+    pub name_template: String,
     /// The cell id in every lookup name, and the per-process nonce.
     pub cell: String,
     pub nonce: String,

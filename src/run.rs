@@ -36,7 +36,8 @@ pub struct RunOptions {
     pub warmup: u64,
     pub profile: Profile,
     pub scenario: Scenario,
-    pub domain: String,
+    /// None: the scenario's `lookup`, else `{id}.example.test`.
+    pub name_template: Option<String>,
     pub results_dir: PathBuf,
     pub engine: String,
     pub cell_timeout: Duration,
@@ -96,12 +97,29 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     let network = format!("rb-{run_id}");
     engine.create_network(&network, &run_id)?;
     std::fs::write(tmp.join("scenario.toml"), opts.scenario.to_toml())?;
-    let server_ip = start_server(&engine, &run_id, &network, &server_image, &tmp)?;
-    let resolv_conf = opts.profile.resolv_conf(&[server_ip]);
+    // One server container per nameserver of the scenario, in resolv.conf order.
+    let servers = opts.scenario.servers();
+    let mut server_ips = Vec::new();
+    for ns in &servers {
+        server_ips.push(start_server(
+            &engine,
+            &run_id,
+            &network,
+            &server_image,
+            &tmp,
+            &ns.name,
+        )?);
+    }
+    let server_ip = server_ips
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let resolv_conf = opts.profile.resolv_conf(&server_ips);
     std::fs::write(tmp.join("resolv.conf"), &resolv_conf)?;
     set_mode(&tmp.join("resolv.conf"), 0o644)?;
     progress.say(&format!(
-        "run {run_id}: server at {server_ip}, profile {}, scenario {}",
+        "run {run_id}: nameserver(s) {server_ip}, profile {}, scenario {}",
         opts.profile.name, opts.scenario.name
     ));
 
@@ -149,8 +167,17 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
 
     // Let the server's log writer drain, then read the log.
     std::thread::sleep(Duration::from_millis(300));
-    let log_text = std::fs::read_to_string(tmp.join("queries.jsonl")).unwrap_or_default();
-    let log = read_log(&log_text)?;
+    let mut log = Vec::new();
+    for ns in &servers {
+        let text = std::fs::read_to_string(tmp.join(format!("queries-{}.jsonl", ns.name)))
+            .unwrap_or_default();
+        log.extend(read_log(&text)?);
+    }
+    log.sort_by_key(|e| e.recv_ns);
+    let log_text: String = log
+        .iter()
+        .map(|e| serde_json::to_string(e).expect("serializes") + "\n")
+        .collect();
     let cells = join_traces(measured, &log);
 
     let host = host_info(&engine, &engine_version);
@@ -221,13 +248,14 @@ fn start_server(
     network: &str,
     image: &str,
     tmp: &Path,
+    instance: &str,
 ) -> Result<IpAddr> {
-    let name = format!("rb-{run_id}-ns1");
+    let name = format!("rb-{run_id}-{instance}");
     let spec = ContainerSpec {
         name: name.clone(),
         image: image.into(),
         network: network.into(),
-        hostname: "ns1".into(),
+        hostname: instance.into(),
         labels: labels(run_id),
         mounts: vec![(tmp.to_path_buf(), "/rb".into(), false)],
         // Port 53 as uid 65532 with no capability: the namespaced sysctl.
@@ -239,9 +267,9 @@ fn start_server(
             "--scenario",
             "/rb/scenario.toml",
             "--log",
-            "/rb/queries.jsonl",
+            &format!("/rb/queries-{instance}.jsonl"),
             "--name",
-            "ns1",
+            instance,
         ]
         .map(String::from)
         .to_vec(),
@@ -290,7 +318,7 @@ fn run_cell(
             format!("--mode={}", mode.as_str()),
             format!("--count={}", opts.count),
             format!("--warmup={}", opts.warmup),
-            format!("--domain={}", opts.domain),
+            format!("--name={}", lookup_name(opts)),
             format!("--cell={cell}"),
             format!("--max-seconds={max_seconds}"),
         ],
@@ -307,6 +335,18 @@ fn run_cell(
     serde_json::from_str(&out.stdout).context("probe printed no valid result")
 }
 
+/// The name template, fully qualified when the profile says so.
+fn lookup_name(opts: &RunOptions) -> String {
+    let name = (opts.name_template.clone())
+        .or_else(|| opts.scenario.lookup.clone())
+        .unwrap_or_else(|| "{id}.example.test".into());
+    if opts.profile.fqdn && !name.ends_with('.') {
+        name + "."
+    } else {
+        name
+    }
+}
+
 fn join_traces(measured: Vec<(ImageInfo, ProbeResult)>, log: &[QueryLogEntry]) -> Vec<CellResult> {
     measured
         .into_iter()
@@ -314,7 +354,11 @@ fn join_traces(measured: Vec<(ImageInfo, ProbeResult)>, log: &[QueryLogEntry]) -
             let prefix = format!("lk-{}-{}-", probe.cell.cell, probe.cell.nonce);
             let mine: Vec<QueryLogEntry> = log
                 .iter()
-                .filter(|e| e.lookup.as_deref().is_some_and(|l| l.starts_with(&prefix)))
+                .filter(|e| match e.lookup.as_deref() {
+                    Some(l) => l.starts_with(&prefix),
+                    // Fixed names (no lookup id): what arrived while this cell measured.
+                    None => (probe.started_ns..=probe.finished_ns).contains(&e.recv_ns),
+                })
                 .cloned()
                 .collect();
             let trace = trace_cell(&probe.lookups, &mine);

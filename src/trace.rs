@@ -20,6 +20,7 @@ pub struct TracedQuery {
     pub transport: String,
     pub server: String,
     pub rcode: String,
+    pub answers: u16,
     pub truncated: bool,
     /// Offsets from the lookup's start (µs): when the server got the query and answered it.
     pub sent_at_us: f64,
@@ -33,6 +34,16 @@ pub struct LookupTrace {
     pub id: String,
     pub queries: u32,
     pub rounds: u32,
+    /// Queries for names other than the one that answered with records (all, if none did):
+    /// the search-list walk's cost.
+    pub wasted: u32,
+    /// Queries that got no answer (injected loss, a dead server).
+    pub unanswered: u32,
+    /// Did A and AAAA for the same name overlap in time (the second reached the server before
+    /// the first was answered), for every name both were asked for? None: never both asked.
+    pub a_aaaa_overlap: Option<bool>,
+    /// The names asked, in first-asked order (lookup label replaced by `<id>`).
+    pub candidates: Vec<String>,
     /// Sum over rounds of the longest delay the server injected in that round.
     pub predicted_us: f64,
     pub measured_us: f64,
@@ -47,6 +58,11 @@ pub struct CellTrace {
     pub queries_mean: f64,
     pub queries_max: u32,
     pub rounds_mean: f64,
+    /// Share of all queries that were wasted (see LookupTrace::wasted).
+    pub wasted_share: f64,
+    pub unanswered_total: u64,
+    /// Share of lookups whose A and AAAA overlapped (of those that asked both for some name).
+    pub a_aaaa_overlap_share: Option<f64>,
     pub predicted_p50_us: f64,
     /// measured p50 / predicted p50: 1.0 means all the time went to injected delay.
     pub measured_over_predicted: f64,
@@ -59,16 +75,25 @@ pub struct CellTrace {
 
 pub fn trace_cell(lookups: &[LookupRecord], log: &[QueryLogEntry]) -> CellTrace {
     let mut by_id: HashMap<&str, Vec<&QueryLogEntry>> = HashMap::new();
+    let mut unlabelled = Vec::new();
     for entry in log {
-        if let Some(id) = &entry.lookup {
-            by_id.entry(id.as_str()).or_default().push(entry);
+        match &entry.lookup {
+            Some(id) => by_id.entry(id.as_str()).or_default().push(entry),
+            None => unlabelled.push(entry),
         }
     }
     let mut per_lookup = Vec::with_capacity(lookups.len());
     let mut examples = BTreeMap::new();
     let mut patterns: HashMap<Vec<String>, u64> = HashMap::new();
     for lookup in lookups {
-        let mut queries = by_id.get(lookup.id.as_str()).cloned().unwrap_or_default();
+        // A name without a lookup id (a fixed name) joins by time: one probe, one lookup at a time.
+        let mut queries = by_id.get(lookup.id.as_str()).cloned().unwrap_or_else(|| {
+            unlabelled
+                .iter()
+                .filter(|e| (lookup.start_ns..=lookup.end_ns).contains(&e.recv_ns))
+                .copied()
+                .collect()
+        });
         queries.sort_by_key(|q| q.recv_ns);
         let traced = trace_queries(lookup, &queries);
         let rounds = traced.last().map_or(0, |q| q.round);
@@ -93,6 +118,10 @@ pub fn trace_cell(lookups: &[LookupRecord], log: &[QueryLogEntry]) -> CellTrace 
             id: lookup.id.clone(),
             queries: traced.len() as u32,
             rounds,
+            wasted: wasted(&traced),
+            unanswered: traced.iter().filter(|q| q.rcode == "none").count() as u32,
+            a_aaaa_overlap: a_aaaa_overlap(&traced),
+            candidates: candidates(&traced),
             predicted_us,
             measured_us: (lookup.end_ns - lookup.start_ns) as f64 / 1e3,
         });
@@ -130,6 +159,7 @@ fn trace_queries(lookup: &LookupRecord, queries: &[&QueryLogEntry]) -> Vec<Trace
                 transport: q.transport.clone(),
                 server: q.server.clone(),
                 rcode: q.rcode.clone(),
+                answers: q.answers,
                 truncated: q.truncated,
                 sent_at_us: offset(q.recv_ns),
                 answered_at_us: offset(q.send_ns),
@@ -138,6 +168,44 @@ fn trace_queries(lookup: &LookupRecord, queries: &[&QueryLogEntry]) -> Vec<Trace
             }
         })
         .collect()
+}
+
+fn wasted(traced: &[TracedQuery]) -> u32 {
+    let answered = traced
+        .iter()
+        .find(|q| q.answers > 0)
+        .map(|q| q.qname.as_str());
+    traced
+        .iter()
+        .filter(|q| Some(q.qname.as_str()) != answered)
+        .count() as u32
+}
+
+fn candidates(traced: &[TracedQuery]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for q in traced {
+        if !names.contains(&q.qname) {
+            names.push(q.qname.clone());
+        }
+    }
+    names
+}
+
+/// For each name asked both A and AAAA (first of each): did their [sent, answered] overlap?
+fn a_aaaa_overlap(traced: &[TracedQuery]) -> Option<bool> {
+    let mut verdicts = Vec::new();
+    for name in candidates(traced) {
+        let first = |t: &str| traced.iter().find(|q| q.qname == name && q.qtype == t);
+        if let (Some(a), Some(aaaa)) = (first("A"), first("AAAA")) {
+            let (early, late) = if a.sent_at_us <= aaaa.sent_at_us {
+                (a, aaaa)
+            } else {
+                (aaaa, a)
+            };
+            verdicts.push(late.sent_at_us < early.answered_at_us);
+        }
+    }
+    (!verdicts.is_empty()).then(|| verdicts.iter().all(|v| *v))
 }
 
 fn summarize(
@@ -167,6 +235,18 @@ fn summarize(
         queries_mean: mean(|l| f64::from(l.queries)),
         queries_max: per_lookup.iter().map(|l| l.queries).max().unwrap_or(0),
         rounds_mean: mean(|l| f64::from(l.rounds)),
+        wasted_share: if queries_total == 0 {
+            0.0
+        } else {
+            per_lookup.iter().map(|l| u64::from(l.wasted)).sum::<u64>() as f64
+                / queries_total as f64
+        },
+        unanswered_total: per_lookup.iter().map(|l| u64::from(l.unanswered)).sum(),
+        a_aaaa_overlap_share: {
+            let both: Vec<bool> = per_lookup.iter().filter_map(|l| l.a_aaaa_overlap).collect();
+            (!both.is_empty())
+                .then(|| both.iter().filter(|v| **v).count() as f64 / both.len() as f64)
+        },
         predicted_p50_us,
         measured_over_predicted: if predicted_p50_us > 0.0 {
             measured_p50_us / predicted_p50_us
@@ -203,7 +283,7 @@ mod tests {
             lookup: Some(id.into()),
             edns_payload: None,
             rcode: "NOERROR".into(),
-            answers: 1,
+            answers: if name.ends_with("svc.") { 0 } else { 1 },
             truncated: false,
             dropped: None,
             recv_ns: recv_us * 1000,
@@ -238,5 +318,14 @@ mod tests {
         assert_eq!(t.pattern[0], "A <id>.example.test.svc.");
         assert_eq!(t.pattern_share, 1.0);
         assert_eq!(t.untraced, 0);
+        // The first name answered nothing: its 2 queries were wasted; the answer came from the second.
+        assert_eq!(t.per_lookup[0].wasted, 2);
+        assert_eq!(t.wasted_share, 0.5);
+        // Overlap on the first name only: not on every name.
+        assert_eq!(t.per_lookup[0].a_aaaa_overlap, Some(false));
+        assert_eq!(
+            t.per_lookup[0].candidates,
+            ["<id>.example.test.svc.", "<id>.example.test."]
+        );
     }
 }

@@ -20,7 +20,7 @@ pub struct ProbeOptions {
     pub mode: Mode,
     pub count: u64,
     pub warmup: u64,
-    pub domain: String,
+    pub name_template: String,
     pub cell: String,
     pub addrconfig: bool,
     /// Stop measuring (and say so) once this much wall time has passed.
@@ -59,12 +59,12 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
     };
     let nonce = names::process_nonce();
     let name = |seq, warmup| {
-        format!(
-            "{}.{}",
-            names::lookup_label(&opts.cell, &nonce, seq, warmup),
-            opts.domain
+        opts.name_template.replace(
+            "{id}",
+            &names::lookup_label(&opts.cell, &nonce, seq, warmup),
         )
     };
+    let id = |seq| names::lookup_label(&opts.cell, &nonce, seq, false);
 
     for seq in 0..opts.warmup {
         let _ = lookup.resolve(&name(seq, true), opts.mode);
@@ -95,7 +95,7 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
         };
         *outcomes.entry(outcome.clone()).or_insert(0) += 1;
         lookups.push(LookupRecord {
-            id: name.split('.').next().unwrap_or_default().to_string(),
+            id: id(seq),
             start_ns,
             end_ns,
             outcome,
@@ -122,7 +122,7 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
             mode: opts.mode,
             count: opts.count,
             warmup: opts.warmup,
-            domain: opts.domain.clone(),
+            name_template: opts.name_template.clone(),
             cell: opts.cell.clone(),
             nonce,
             hints,

@@ -43,6 +43,10 @@ pub fn render(run: &RunResult) -> String {
     }
     let _ = writeln!(o);
     o.push_str(&table(&run.cells));
+    let effects = super::explain::render_option_effects(run);
+    if !effects.is_empty() {
+        let _ = writeln!(o, "\nresolv.conf options, judged from the wire:\n{effects}");
+    }
     for f in &run.failures {
         let _ = writeln!(
             o,
@@ -79,6 +83,8 @@ pub fn table(cells: &[CellResult]) -> String {
         "p99.9 ms",
         "max ms",
         "q/lookup",
+        "wasted",
+        "A||AAAA",
         "rounds",
         "meas/pred",
     ];
@@ -120,6 +126,13 @@ pub fn table(cells: &[CellResult]) -> String {
                 ms(l.p999),
                 ms(l.max),
                 format!("{:.1}", c.trace.queries_mean),
+                format!("{:.0}%", c.trace.wasted_share * 100.0),
+                match c.trace.a_aaaa_overlap_share {
+                    None => "-".into(),
+                    Some(s) if s == 1.0 => "yes".into(),
+                    Some(s) if s == 0.0 => "no".into(),
+                    Some(s) => format!("{:.0}%", s * 100.0),
+                },
                 format!("{:.1}", c.trace.rounds_mean),
                 format!("{:.2}", c.trace.measured_over_predicted),
             ]

@@ -52,6 +52,7 @@ pub fn start(config: ServerConfig, log: Sender<QueryLogEntry>) -> Result<Running
     let addr = udp.local_addr()?;
     let stop = Arc::new(AtomicBool::new(false));
     let shared = Arc::new(Shared {
+        instance: config.scenario.nameserver(&config.name),
         name: config.name,
         scenario: config.scenario,
         log,
@@ -95,6 +96,8 @@ fn bind_error(addr: SocketAddr, proto: &str, e: std::io::Error) -> anyhow::Error
 /// What the socket threads share.
 struct Shared {
     name: String,
+    /// This instance's misbehaviour (dead, slow) from the scenario's nameserver list.
+    instance: scenario::Nameserver,
     scenario: Arc<Scenario>,
     log: Sender<QueryLogEntry>,
     stop: Arc<AtomicBool>,
@@ -106,7 +109,14 @@ impl Shared {
     }
 
     fn decide(&self, request: &[u8], transport: Transport) -> Decision {
-        handler::decide(request, transport, &self.scenario, &mut rand::rng())
+        let mut d = handler::decide(request, transport, &self.scenario, &mut rand::rng());
+        if self.instance.dead && d.log.dropped.is_none() {
+            d.reply = None;
+            d.log.rcode = "none".into();
+            d.log.dropped = Some("dead");
+        }
+        d.delay += std::time::Duration::from_secs_f64(self.instance.extra_delay_ms / 1000.0);
+        d
     }
 
     /// Logs one request once its answer was sent (or dropped) at `send_ns`.

@@ -30,10 +30,39 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
+    /// The name lookups resolve unless `--name` says otherwise (`{id}`: the lookup id).
+    #[serde(default)]
+    pub lookup: Option<String>,
     #[serde(default = "Rule::root_default")]
     pub default: Rule,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Rule>,
+    /// The nameservers, in resolv.conf order; one normal server when absent.
+    #[serde(default, rename = "nameserver")]
+    pub nameservers: Vec<Nameserver>,
+}
+
+/// One server instance (its own container and address) and how it misbehaves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nameserver {
+    pub name: String,
+    /// Answers nothing at all (every query is logged, dropped as "dead").
+    #[serde(default)]
+    pub dead: bool,
+    /// Added to every delay of the rules.
+    #[serde(default)]
+    pub extra_delay_ms: f64,
+}
+
+impl Nameserver {
+    pub fn normal(name: &str) -> Nameserver {
+        Nameserver {
+            name: name.into(),
+            dead: false,
+            extra_delay_ms: 0.0,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -182,11 +211,101 @@ impl Scenario {
     }
 
     /// A built-in scenario by name.
-    pub fn preset(name: &str) -> Result<Scenario> {
-        match name {
-            "k8s" => Ok(Self::k8s()),
-            other => bail!("unknown scenario preset {other:?} (known: k8s)"),
+    /// The server instances to start, in resolv.conf order.
+    pub fn servers(&self) -> Vec<Nameserver> {
+        if self.nameservers.is_empty() {
+            vec![Nameserver::normal("ns1")]
+        } else {
+            self.nameservers.clone()
         }
+    }
+
+    pub fn nameserver(&self, name: &str) -> Nameserver {
+        self.servers()
+            .into_iter()
+            .find(|n| n.name == name)
+            .unwrap_or_else(|| Nameserver::normal(name))
+    }
+
+    pub const PRESETS: &[&str] = &[
+        "k8s",
+        "jitter",
+        "loss",
+        "servfail-search",
+        "refused-search",
+        "nodata-aaaa",
+        "truncated",
+        "large",
+        "ns-dead-first",
+        "ns-slow-first",
+        "ns3-dead-first",
+        "nxdomain-long",
+        "in-cluster",
+    ];
+
+    /// A built-in scenario by name: the k8s cluster with one thing changed.
+    pub fn preset(name: &str) -> Result<Scenario> {
+        let mut s = Self::k8s();
+        s.name = name.into();
+        let upstream = s.rules.len() - 1; // the example.test rule
+        let search_domain = |respond| {
+            // Only the second candidate, <name>.svc.cluster.local: default.svc.cluster.local stays NXDOMAIN.
+            vec![
+                Rule::new("default.svc.cluster.local", Respond::Nxdomain, 0.2),
+                Rule::new("svc.cluster.local", respond, 0.2),
+            ]
+        };
+        let ns = |specs: &[(&str, bool, f64)]| {
+            specs
+                .iter()
+                .map(|(name, dead, extra)| Nameserver {
+                    name: name.to_string(),
+                    dead: *dead,
+                    extra_delay_ms: *extra,
+                })
+                .collect()
+        };
+        match name {
+            "k8s" => {}
+            "jitter" => {
+                for r in &mut s.rules {
+                    r.delay_ms = if r.respond == Respond::Address && !r.exact {
+                        5.0
+                    } else {
+                        1.0
+                    };
+                    r.jitter_ms = r.delay_ms / 2.0;
+                }
+            }
+            "loss" => s.rules[upstream].loss = 0.2,
+            "servfail-search" => s.rules.extend(search_domain(Respond::Servfail)),
+            "refused-search" => s.rules.extend(search_domain(Respond::Refused)),
+            "nodata-aaaa" => s.rules[upstream].nodata = vec!["AAAA".into()],
+            "truncated" => s.rules[upstream].truncate_udp = true,
+            // 40 records: A 40 x 16 and AAAA 40 x 28 bytes, both over 512.
+            "large" => s.rules[upstream].addresses = 40,
+            "ns-dead-first" => s.nameservers = ns(&[("ns1", true, 0.0), ("ns2", false, 0.0)]),
+            "ns-slow-first" => s.nameservers = ns(&[("ns1", false, 50.0), ("ns2", false, 0.0)]),
+            "ns3-dead-first" => {
+                s.nameservers = ns(&[("ns1", true, 0.0), ("ns2", false, 0.0), ("ns3", false, 0.0)])
+            }
+            // At least ndots (5) dots, and nowhere: asked as is first, then every search domain.
+            "nxdomain-long" => s.lookup = Some("{id}.a.b.c.nowhere.test".into()),
+            // A single label that exists only under the first search domain: a service in the namespace.
+            "in-cluster" => {
+                s.rules.push(Rule::new(
+                    "default.svc.cluster.local",
+                    Respond::Address,
+                    0.2,
+                ));
+                s.lookup = Some("{id}".into());
+            }
+            other => bail!(
+                "unknown scenario preset {other:?} (known: {})",
+                Self::PRESETS.join(", ")
+            ),
+        }
+        Ok(s)
     }
 
     /// A Kubernetes cluster DNS (CoreDNS) in front of an upstream: the cluster zone answers
@@ -203,6 +322,8 @@ impl Scenario {
         service.aaaa = vec!["fd00:10:96::1".parse().expect("valid literal")];
         Scenario {
             name: "k8s".into(),
+            lookup: None,
+            nameservers: Vec::new(),
             default: Rule::new(".", Respond::Nxdomain, 2.0),
             rules: vec![
                 cluster,
@@ -251,5 +372,43 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("loss"));
+    }
+}
+
+#[cfg(test)]
+mod preset_tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_builds_validates_and_round_trips() {
+        for name in Scenario::PRESETS {
+            let s = Scenario::preset(name).unwrap();
+            s.validate().unwrap();
+            assert_eq!(
+                Scenario::parse_toml(&s.to_toml(), name).unwrap(),
+                s,
+                "{name}"
+            );
+        }
+        let s = Scenario::preset("servfail-search").unwrap();
+        assert_eq!(
+            s.rule_for("x.example.test.svc.cluster.local").respond,
+            Respond::Servfail
+        );
+        assert_eq!(
+            s.rule_for("x.example.test.default.svc.cluster.local")
+                .respond,
+            Respond::Nxdomain
+        );
+        assert_eq!(
+            s.rule_for("x.example.test.cluster.local").respond,
+            Respond::Nxdomain
+        );
+        assert!(
+            Scenario::preset("ns-dead-first")
+                .unwrap()
+                .nameserver("ns1")
+                .dead
+        );
     }
 }
