@@ -31,6 +31,8 @@ pub enum Command {
     Report(ReportArgs),
     /// List the image catalog and what is built; --build prepares every base image.
     Images(ImagesArgs),
+    /// Remove every container, network and temporary directory a run left behind.
+    Clean(CleanArgs),
     /// Print what the probe sees (libc and version, resolv.conf, uid) as JSON; a self-check.
     Env,
 }
@@ -166,4 +168,10 @@ pub struct ExplainArgs {
     pub engine: String,
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CleanArgs {
+    #[arg(long, default_value = "docker")]
+    pub engine: String,
 }

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod clock;
 pub mod image;
+pub mod interrupt;
 pub mod probe;
 pub mod profile;
 pub mod progress;

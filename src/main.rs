@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use resolvbench::cli::{
-    Cli, Command, ExplainArgs, ImagesArgs, ProbeArgs, ReportArgs, RunArgs, ServeArgs,
+    CleanArgs, Cli, Command, ExplainArgs, ImagesArgs, ProbeArgs, ReportArgs, RunArgs, ServeArgs,
 };
 use resolvbench::profile::Profile;
 use resolvbench::result::RunResult;
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd_report(a),
         Command::Env => cmd_env(),
         Command::Images(a) => cmd_images(a),
+        Command::Clean(a) => cmd_clean(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -47,6 +48,7 @@ fn load_scenario(s: &str) -> Result<Scenario> {
 }
 
 fn cmd_run(a: RunArgs) -> Result<()> {
+    resolvbench::interrupt::install();
     let opts = run::RunOptions {
         images: a.images,
         resolvers: a.resolvers,
@@ -205,6 +207,7 @@ fn cmd_images(a: ImagesArgs) -> Result<()> {
 }
 
 fn cmd_explain(a: ExplainArgs) -> Result<()> {
+    resolvbench::interrupt::install();
     let opts = run::RunOptions {
         images: a.images,
         resolvers: a.resolvers,
@@ -222,5 +225,28 @@ fn cmd_explain(a: ExplainArgs) -> Result<()> {
     let (result, dir) = run::run(&opts)?;
     print!("{}", report::explain::render(&result));
     println!("\nsaved: {}", dir.display());
+    Ok(())
+}
+
+fn cmd_clean(a: CleanArgs) -> Result<()> {
+    let engine = resolvbench::runtime::docker::Engine::new(&a.engine);
+    engine.check()?;
+    let (containers, networks) = engine.remove_all_runs()?;
+    let mut dirs = 0;
+    if let Ok(entries) = std::fs::read_dir(resolvbench::image::offline::work_dir()) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with("run-")
+                || name.starts_with("build-")
+                || name.starts_with("probe-ctx-")
+            {
+                std::fs::remove_dir_all(e.path())?;
+                dirs += 1;
+            }
+        }
+    }
+    println!(
+        "removed {containers} container(s), {networks} network(s), {dirs} temporary directories"
+    );
     Ok(())
 }

@@ -130,9 +130,12 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     let total = images.len() * opts.resolvers.len() * opts.modes.len();
     progress.start(total as u64);
     let mut index = 0;
-    for PreparedImage { info, probe_image } in &images {
+    'cells: for PreparedImage { info, probe_image } in &images {
         for &resolver in &opts.resolvers {
             for &mode in &opts.modes {
+                if crate::interrupt::requested() {
+                    break 'cells;
+                }
                 index += 1;
                 let cell = format!("c{index}");
                 let label = format!("{} {} {}", info.reference, resolver.as_str(), mode.as_str());
@@ -191,7 +194,7 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
             resolv_conf,
         },
         scenario: opts.scenario.clone(),
-        complete: failures.is_empty(),
+        complete: failures.is_empty() && !crate::interrupt::requested() && index == total,
         cells,
         failures,
         timings: Default::default(),
@@ -202,6 +205,13 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
         .insert("total_s".into(), t0.elapsed().as_secs_f64());
     let dir = save(&results_dir, &run, &log_text)?;
     drop(guard);
+    if crate::interrupt::requested() {
+        bail!(
+            "interrupted after {} of {total} cells; what was measured is saved, marked incomplete, in {}",
+            run.cells.len(),
+            dir.display()
+        );
+    }
     Ok((run, dir))
 }
 

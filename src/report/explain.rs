@@ -131,7 +131,7 @@ pub struct Verdict {
     pub evidence: String,
 }
 
-fn cells_where<'a>(run: &'a RunResult, f: impl Fn(&CellResult) -> bool) -> Vec<&'a CellResult> {
+fn cells_where(run: &RunResult, f: impl Fn(&CellResult) -> bool) -> Vec<&CellResult> {
     run.cells.iter().filter(|c| f(c)).collect()
 }
 

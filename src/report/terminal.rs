@@ -129,8 +129,8 @@ pub fn table(cells: &[CellResult]) -> String {
                 format!("{:.0}%", c.trace.wasted_share * 100.0),
                 match c.trace.a_aaaa_overlap_share {
                     None => "-".into(),
-                    Some(s) if s == 1.0 => "yes".into(),
-                    Some(s) if s == 0.0 => "no".into(),
+                    Some(1.0) => "yes".into(),
+                    Some(0.0) => "no".into(),
                     Some(s) => format!("{:.0}%", s * 100.0),
                 },
                 format!("{:.1}", c.trace.rounds_mean),

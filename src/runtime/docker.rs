@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::process::{Finished, run_with_deadline};
+use super::process::{Finished, run_to_end, run_with_deadline};
 
 /// Label on everything a run creates: `resolvbench.run=<run id>`.
 pub const RUN_LABEL: &str = "resolvbench.run";
@@ -70,6 +70,20 @@ impl Engine {
     fn call(&self, args: &[&str], timeout: Duration) -> Result<Finished> {
         run_with_deadline(self.command().args(args), timeout)
             .with_context(|| format!("{} {}", self.program, args.first().unwrap_or(&"")))
+    }
+
+    /// A call that a signal does not cut short: cleanup.
+    fn cleanup_call(&self, args: &[&str]) -> Result<String> {
+        let f = run_to_end(self.command().args(args), QUICK)?;
+        if !f.status.success() {
+            bail!(
+                "{} {}: {}",
+                self.program,
+                args.join(" "),
+                f.last_error_line()
+            );
+        }
+        Ok(f.stdout)
     }
 
     /// Runs a command that must succeed; its error is the CLI's last stderr line.
@@ -318,7 +332,7 @@ impl Engine {
         let result = self.call(&args, timeout);
         if result.is_err() {
             // Killing the client does not stop the container.
-            let _ = self.call(&["rm", "-f", &spec.name], QUICK);
+            let _ = self.cleanup_call(&["rm", "-f", &spec.name]);
         }
         result
     }
@@ -350,25 +364,33 @@ impl Engine {
     }
 
     pub fn remove_container(&self, name: &str) -> Result<()> {
-        self.ok(&["rm", "-f", name], QUICK).map(drop)
+        self.cleanup_call(&["rm", "-f", name]).map(drop)
     }
 
     /// Removes every container and network labelled with this run id; returns how many.
     pub fn remove_run(&self, run_id: &str) -> Result<(usize, usize)> {
-        let filter = format!("label={RUN_LABEL}={run_id}");
-        let containers = self.ok(&["ps", "-aq", "--filter", &filter], QUICK)?;
+        self.remove_labelled(&format!("label={RUN_LABEL}={run_id}"))
+    }
+
+    /// Removes what any run left behind (a crashed or killed one): `resolvbench clean`.
+    pub fn remove_all_runs(&self) -> Result<(usize, usize)> {
+        self.remove_labelled(&format!("label={RUN_LABEL}"))
+    }
+
+    fn remove_labelled(&self, filter: &str) -> Result<(usize, usize)> {
+        let containers = self.cleanup_call(&["ps", "-aq", "--filter", filter])?;
         let containers: Vec<&str> = containers.split_whitespace().collect();
         if !containers.is_empty() {
             let mut args = vec!["rm", "-f"];
             args.extend(&containers);
-            self.ok(&args, QUICK)?;
+            self.cleanup_call(&args)?;
         }
-        let networks = self.ok(&["network", "ls", "-q", "--filter", &filter], QUICK)?;
+        let networks = self.cleanup_call(&["network", "ls", "-q", "--filter", filter])?;
         let networks: Vec<&str> = networks.split_whitespace().collect();
         if !networks.is_empty() {
             let mut args = vec!["network", "rm"];
             args.extend(&networks);
-            self.ok(&args, QUICK)?;
+            self.cleanup_call(&args)?;
         }
         Ok((containers.len(), networks.len()))
     }

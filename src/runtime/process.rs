@@ -26,8 +26,18 @@ impl Finished {
     }
 }
 
-/// Runs `cmd` to completion or kills it at `timeout`; stdout and stderr are captured.
+/// Runs `cmd` to completion or kills it at `timeout` or on SIGINT/SIGTERM; stdout and stderr
+/// are captured.
 pub fn run_with_deadline(cmd: &mut Command, timeout: Duration) -> Result<Finished> {
+    run(cmd, timeout, true)
+}
+
+/// The same, but a signal does not cut it short: for cleanup after a signal.
+pub fn run_to_end(cmd: &mut Command, timeout: Duration) -> Result<Finished> {
+    run(cmd, timeout, false)
+}
+
+fn run(cmd: &mut Command, timeout: Duration, interruptible: bool) -> Result<Finished> {
     let what = format!("{:?}", cmd.get_program());
     let mut child = cmd
         .stdin(Stdio::null())
@@ -37,7 +47,7 @@ pub fn run_with_deadline(cmd: &mut Command, timeout: Duration) -> Result<Finishe
         .with_context(|| format!("cannot start {what}"))?;
     let out = drain(child.stdout.take());
     let err = drain(child.stderr.take());
-    let status = wait_until(&mut child, Instant::now() + timeout)?;
+    let status = wait_until(&mut child, Instant::now() + timeout, interruptible)?;
     let Some(status) = status else {
         let _ = child.kill();
         let _ = child.wait();
@@ -65,13 +75,22 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<St
     })
 }
 
-fn wait_until(child: &mut Child, deadline: Instant) -> Result<Option<std::process::ExitStatus>> {
+fn wait_until(
+    child: &mut Child,
+    deadline: Instant,
+    interruptible: bool,
+) -> Result<Option<std::process::ExitStatus>> {
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Some(status));
         }
         if Instant::now() >= deadline {
             return Ok(None);
+        }
+        if interruptible && crate::interrupt::requested() {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("interrupted by a signal");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
