@@ -86,6 +86,10 @@ pub struct ProbeEnvironment {
     pub uid: u32,
     pub kernel: String,
     pub libc: LibcInfo,
+    /// Could the probe create a file in / ? (A hardened container: no.)
+    pub root_fs_writable: bool,
+    /// CapEff from /proc/self/status (all capabilities dropped: 0000000000000000).
+    pub capabilities: String,
     /// /etc/resolv.conf as the probe read it.
     pub resolv_conf: String,
 }

@@ -112,6 +112,12 @@ fn each_default_image_runs_the_probe_with_its_own_libc_and_its_search_pattern() 
             p.environment.libc
         );
         assert_eq!(p.environment.uid, 65532);
+        // The container posture: read-only root filesystem, no capabilities at all.
+        assert!(
+            !p.environment.root_fs_writable,
+            "{image}: the probe could write /"
+        );
+        assert_eq!(p.environment.capabilities, "0000000000000000", "{image}");
         assert_eq!(p.errors, 0, "{image}: {:?}", p.outcomes);
         assert_eq!(cell.trace.pattern, expected_pattern, "{image}");
         assert_eq!(cell.trace.pattern_share, 1.0, "{image}");

@@ -21,7 +21,11 @@ use std::process::Command;
 
 use resolvbench::result::{CellResult, RunResult};
 
+/// One run at a time: their latencies are the assertions, and this machine has 2 cores.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn run(scenario: &str, profile: &str, count: &str) -> RunResult {
+    let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let results = std::env::temp_dir().join(format!(
         "resolvbench-scen-{}-{scenario}",
         std::process::id()
@@ -66,7 +70,9 @@ fn run(scenario: &str, profile: &str, count: &str) -> RunResult {
     );
     let run: RunResult = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(run.cells.len(), 4, "{:?}", run.failures);
-    assert_eq!(run.scenario.name, scenario, "the run names its scenario");
+    if !scenario.ends_with(".toml") {
+        assert_eq!(run.scenario.name, scenario, "the run names its scenario");
+    }
     run
 }
 
@@ -316,7 +322,9 @@ fn use_vc_and_single_request_are_honoured_by_glibc_and_ignored_by_musl_and_hicko
         "{effects:?}"
     );
 
-    let r = run("k8s", "single-request", "2");
+    // Overlap needs delays well above the server's own receive jitter (0.2 ms is not).
+    let slow = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/k8s-slow.toml");
+    let r = run(slow, "single-request", "2");
     let (musl, _, glibc, _) = cells(&r);
     assert_eq!(
         glibc.trace.a_aaaa_overlap_share,

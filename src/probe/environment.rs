@@ -35,8 +35,21 @@ pub fn environment(resolv_conf: String) -> ProbeEnvironment {
         uid: unsafe { libc::getuid() },
         kernel: kernel(),
         libc: libc_info(),
+        root_fs_writable: root_fs_writable(),
+        capabilities: std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:").map(|v| v.trim().to_string()))
+            .unwrap_or_else(|| "unknown".into()),
         resolv_conf,
     }
+}
+
+fn root_fs_writable() -> bool {
+    let path = format!("/.resolvbench-write-test-{}", std::process::id());
+    let writable = std::fs::write(&path, b"").is_ok();
+    let _ = std::fs::remove_file(&path);
+    writable
 }
 
 fn hostname() -> String {
