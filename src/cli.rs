@@ -134,6 +134,9 @@ pub struct ProbeArgs {
 pub struct ReportArgs {
     /// A run directory or its run.json.
     pub run: PathBuf,
+    /// Timelines, option effects and verdicts (as `explain` prints them) instead of the table.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Args, Debug)]

@@ -144,7 +144,11 @@ fn cmd_report(a: ReportArgs) -> Result<()> {
         .with_context(|| format!("cannot read {}", path.display()))?;
     let run: RunResult = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a resolvbench run", path.display()))?;
-    print!("{}", report::terminal::render(&run));
+    if a.explain {
+        print!("{}", report::explain::render(&run));
+    } else {
+        print!("{}", report::terminal::render(&run));
+    }
     Ok(())
 }
 

@@ -40,7 +40,9 @@ pub struct LookupTrace {
     /// Queries that got no answer (injected loss, a dead server).
     pub unanswered: u32,
     /// Did A and AAAA for the same name overlap in time (the second reached the server before
-    /// the first was answered), for every name both were asked for? None: never both asked.
+    /// the first was answered), for most names both were asked for? (Most, not all: at a
+    /// 0.2 ms injected delay one late second query can land after the first answer.)
+    /// None: never both asked.
     pub a_aaaa_overlap: Option<bool>,
     /// The names asked, in first-asked order (lookup label replaced by `<id>`).
     pub candidates: Vec<String>,
@@ -191,7 +193,7 @@ fn candidates(traced: &[TracedQuery]) -> Vec<String> {
     names
 }
 
-/// For each name asked both A and AAAA (first of each): did their [sent, answered] overlap?
+/// For the names asked both A and AAAA (first of each): did [sent, answered] overlap for most?
 fn a_aaaa_overlap(traced: &[TracedQuery]) -> Option<bool> {
     let mut verdicts = Vec::new();
     for name in candidates(traced) {
@@ -205,7 +207,8 @@ fn a_aaaa_overlap(traced: &[TracedQuery]) -> Option<bool> {
             verdicts.push(late.sent_at_us < early.answered_at_us);
         }
     }
-    (!verdicts.is_empty()).then(|| verdicts.iter().all(|v| *v))
+    let overlapped = verdicts.iter().filter(|v| **v).count();
+    (!verdicts.is_empty()).then_some(overlapped * 2 > verdicts.len())
 }
 
 fn summarize(
@@ -321,7 +324,7 @@ mod tests {
         // The first name answered nothing: its 2 queries were wasted; the answer came from the second.
         assert_eq!(t.per_lookup[0].wasted, 2);
         assert_eq!(t.wasted_share, 0.5);
-        // Overlap on the first name only: not on every name.
+        // Overlap on the first name only, one of two: not most.
         assert_eq!(t.per_lookup[0].a_aaaa_overlap, Some(false));
         assert_eq!(
             t.per_lookup[0].candidates,

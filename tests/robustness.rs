@@ -207,3 +207,59 @@ fn assert_no_leftovers(run_id: &str) {
         );
     }
 }
+
+/// A probe that hangs past its cell's deadline (every query lost, glibc waiting 5 s x 2 per
+/// name) is killed and reported; the run is saved incomplete and nothing is left behind.
+#[test]
+fn a_hung_probe_is_killed_and_reported() {
+    let scenario = temp_file(
+        "blackhole.toml",
+        "name = \"blackhole\"\n[default]\nrespond = \"nxdomain\"\nloss = 1.0\n",
+    );
+    let results = std::env::temp_dir().join(format!("rb-hung-{}", std::process::id()));
+    let out = Command::new(env!("CARGO_BIN_EXE_resolvbench"))
+        .args([
+            "run",
+            "--image",
+            "debian:trixie-slim",
+            "--resolver",
+            "system",
+            "--mode",
+            "parallel",
+            "--quiet",
+        ])
+        .args([
+            "--count",
+            "3",
+            "--warmup",
+            "0",
+            "--cell-timeout",
+            "8",
+            "--scenario",
+            &scenario,
+            "--results-dir",
+        ])
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 cell(s) failed"), "{stderr}");
+    let saved = std::fs::read_dir(&results)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("run.json");
+    let run: resolvbench::result::RunResult =
+        serde_json::from_str(&std::fs::read_to_string(saved).unwrap()).unwrap();
+    assert!(!run.complete);
+    assert!(
+        run.failures[0].error.contains("did not finish within 8 s"),
+        "{:?}",
+        run.failures
+    );
+    assert_no_leftovers(&run.run_id);
+    let _ = std::fs::remove_dir_all(&results);
+}

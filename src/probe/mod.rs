@@ -72,7 +72,7 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
 
     let mut histogram = new_histogram();
     let mut outcomes = BTreeMap::new();
-    let mut lookups = Vec::with_capacity(opts.count as usize);
+    let mut lookups = Vec::with_capacity(opts.count.min(1 << 20) as usize);
     let started_ns = monotonic_ns();
     let deadline_ns = started_ns + (opts.max_seconds * 1e9) as u64;
     let mut stopped_early = None;

@@ -216,10 +216,12 @@ pub fn verdicts(run: &RunResult) -> Vec<Verdict> {
     });
 
     // Claim 2b: musl sends A and AAAA sequentially.
+    // Parallel when A and AAAA overlapped in most lookups of every such cell. Not "all": at
+    // sub-millisecond injected delays one late AAAA can land after the A's answer.
     let overlap = |cells: &[&CellResult]| {
         cells
             .iter()
-            .all(|c| c.trace.a_aaaa_overlap_share == Some(1.0))
+            .all(|c| c.trace.a_aaaa_overlap_share.is_some_and(|s| s >= 0.5))
     };
     out.push(Verdict {
         claim: "2b. musl sends A and AAAA sequentially",
@@ -297,10 +299,16 @@ fn overlap_evidence(cells: &[&CellResult]) -> String {
             aaaa.sent_at_us / 1000.0
         ))
     });
+    let least = cells
+        .iter()
+        .map(|c| c.trace.a_aaaa_overlap_share.unwrap_or(0.0))
+        .fold(1.0, f64::min);
     format!(
-        "{}: A/AAAA overlapped in {:.0}% of lookups{}",
+        "{}: A/AAAA overlapped in {:.0}% of lookups (least of {} such cells: {:.0}%){}",
         label(c),
         c.trace.a_aaaa_overlap_share.unwrap_or(0.0) * 100.0,
+        cells.len(),
+        least * 100.0,
         example.unwrap_or_default()
     )
 }
