@@ -11,33 +11,11 @@
 //!   back to back (one sendmmsg) and waits for both: one round per candidate.
 //! - AF_INET alone (`gethostbyname3_context`, T_A) sends only A queries.
 
+mod common;
+
 use std::process::Command;
 
-use resolvbench::result::RunResult;
-
-const CANDIDATES: [&str; 4] = [
-    "<id>.example.test.default.svc.cluster.local.",
-    "<id>.example.test.svc.cluster.local.",
-    "<id>.example.test.cluster.local.",
-    "<id>.example.test.",
-];
-
-fn run(args: &[&str]) -> RunResult {
-    let results = std::env::temp_dir().join(format!("resolvbench-test-{}", std::process::id()));
-    let out = Command::new(env!("CARGO_BIN_EXE_resolvbench"))
-        .args(["run", "--json", "--quiet", "--results-dir"])
-        .arg(&results)
-        .args(args)
-        .output()
-        .expect("resolvbench runs");
-    let _ = std::fs::remove_dir_all(&results);
-    assert!(
-        out.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("run prints its result document")
-}
+use common::{CANDIDATES, run_json as run};
 
 #[test]
 fn glibc_in_debian_slim_walks_the_search_list_with_a_and_aaaa_in_parallel() {

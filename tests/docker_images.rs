@@ -15,42 +15,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use resolvbench::result::RunResult;
+mod common;
 
-const CANDIDATES: [&str; 4] = [
-    "<id>.example.test.default.svc.cluster.local.",
-    "<id>.example.test.svc.cluster.local.",
-    "<id>.example.test.cluster.local.",
-    "<id>.example.test.",
-];
-
-fn resolvbench(args: &[&str]) -> std::process::Output {
-    let results = std::env::temp_dir().join(format!(
-        "resolvbench-images-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let out = Command::new(env!("CARGO_BIN_EXE_resolvbench"))
-        .args(args)
-        .arg("--results-dir")
-        .arg(&results)
-        .output()
-        .expect("resolvbench runs");
-    let _ = std::fs::remove_dir_all(&results);
-    out
-}
-
-fn run(args: &[&str]) -> RunResult {
-    let mut all = vec!["run", "--json", "--quiet"];
-    all.extend(args);
-    let out = resolvbench(&all);
-    assert!(
-        out.status.success(),
-        "run failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("run prints its result document")
-}
+use common::{CANDIDATES, resolvbench_with_results as resolvbench, run_json as run};
 
 fn data(file: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

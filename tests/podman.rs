@@ -1,44 +1,26 @@
 //! `--engine podman`: the same run under podman 4.3 (Debian), whose defaults need two
 //! workarounds in resolvbench (rlimits via CONTAINERS_CONF, a non---internal isolated bridge).
 
-use std::process::Command;
+mod common;
 
-use resolvbench::result::RunResult;
+use std::process::Command;
 
 #[test]
 fn a_run_under_podman_measures_like_under_docker() {
-    let results = std::env::temp_dir().join(format!("resolvbench-podman-{}", std::process::id()));
-    let out = Command::new(env!("CARGO_BIN_EXE_resolvbench"))
-        .args([
-            "run",
-            "--engine",
-            "podman",
-            "--json",
-            "--quiet",
-            "--image",
-            "debian:trixie-slim",
-        ])
-        .args([
-            "--resolver",
-            "system",
-            "--mode",
-            "parallel",
-            "--count",
-            "5",
-            "--warmup",
-            "1",
-        ])
-        .arg("--results-dir")
-        .arg(&results)
-        .output()
-        .expect("resolvbench runs");
-    let _ = std::fs::remove_dir_all(&results);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run: RunResult = serde_json::from_slice(&out.stdout).unwrap();
+    let run = common::run_json(&[
+        "--engine",
+        "podman",
+        "--image",
+        "debian:trixie-slim",
+        "--resolver",
+        "system",
+        "--mode",
+        "parallel",
+        "--count",
+        "5",
+        "--warmup",
+        "1",
+    ]);
     assert_eq!(run.host.engine, "podman");
     let cell = &run.cells[0];
     assert_eq!(cell.image.source, "offline-equivalent");

@@ -17,7 +17,7 @@
 //! Each test runs alpine (musl) and debian (glibc) with the system resolver and hickory, in
 //! parallel mode, a few lookups each.
 
-use std::process::Command;
+mod common;
 
 use resolvbench::result::{CellResult, RunResult};
 
@@ -26,49 +26,26 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn run(scenario: &str, profile: &str, count: &str) -> RunResult {
     let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let results = std::env::temp_dir().join(format!(
-        "resolvbench-scen-{}-{scenario}",
-        std::process::id()
-    ));
-    let out = Command::new(env!("CARGO_BIN_EXE_resolvbench"))
-        .args([
-            "run",
-            "--json",
-            "--quiet",
-            "--image",
-            "alpine:3.21",
-            "--image",
-            "debian:trixie-slim",
-        ])
-        .args([
-            "--resolver",
-            "system",
-            "--resolver",
-            "hickory",
-            "--mode",
-            "parallel",
-            "--warmup",
-            "1",
-        ])
-        .args([
-            "--count",
-            count,
-            "--scenario",
-            scenario,
-            "--profile",
-            profile,
-            "--results-dir",
-        ])
-        .arg(&results)
-        .output()
-        .expect("resolvbench runs");
-    let _ = std::fs::remove_dir_all(&results);
-    assert!(
-        out.status.success(),
-        "{scenario}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run: RunResult = serde_json::from_slice(&out.stdout).unwrap();
+    let run = common::run_json(&[
+        "--image",
+        "alpine:3.21",
+        "--image",
+        "debian:trixie-slim",
+        "--resolver",
+        "system",
+        "--resolver",
+        "hickory",
+        "--mode",
+        "parallel",
+        "--warmup",
+        "1",
+        "--count",
+        count,
+        "--scenario",
+        scenario,
+        "--profile",
+        profile,
+    ]);
     assert_eq!(run.cells.len(), 4, "{:?}", run.failures);
     if !scenario.ends_with(".toml") {
         assert_eq!(run.scenario.name, scenario, "the run names its scenario");

@@ -86,3 +86,42 @@ pub fn tcp_query(addr: SocketAddr, name: &str, qtype: RecordType) -> Message {
     s.read_exact(&mut reply).unwrap();
     Message::from_vec(&reply).unwrap()
 }
+
+/// The candidate names a 2-dot name expands to under the k8s profile, in search order
+/// (lookup label shown as `<id>`, as traces show it).
+pub const CANDIDATES: [&str; 4] = [
+    "<id>.example.test.default.svc.cluster.local.",
+    "<id>.example.test.svc.cluster.local.",
+    "<id>.example.test.cluster.local.",
+    "<id>.example.test.",
+];
+
+/// `resolvbench ARGS --results-dir DIR` with a fresh DIR, removed afterwards.
+pub fn resolvbench_with_results(args: &[&str]) -> std::process::Output {
+    let results = std::env::temp_dir().join(format!(
+        "resolvbench-test-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_resolvbench"))
+        .args(args)
+        .arg("--results-dir")
+        .arg(&results)
+        .output()
+        .expect("resolvbench runs");
+    let _ = std::fs::remove_dir_all(&results);
+    out
+}
+
+/// `resolvbench run --json --quiet ARGS`: the run document (a failed run fails the test).
+pub fn run_json(args: &[&str]) -> resolvbench::result::RunResult {
+    let mut all = vec!["run", "--json", "--quiet"];
+    all.extend(args);
+    let out = resolvbench_with_results(&all);
+    assert!(
+        out.status.success(),
+        "run {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("run prints its result document")
+}
