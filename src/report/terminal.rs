@@ -131,7 +131,8 @@ pub fn table(cells: &[CellResult]) -> String {
                     None => "-".into(),
                     Some(1.0) => "yes".into(),
                     Some(0.0) => "no".into(),
-                    Some(s) => format!("{:.0}%", s * 100.0),
+                    // Floor, so 199 of 200 never shows as 100%.
+                    Some(s) => format!("{:.0}%", (s * 100.0).floor()),
                 },
                 format!("{:.1}", c.trace.rounds_mean),
                 format!("{:.2}", c.trace.measured_over_predicted),
