@@ -30,7 +30,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("resolvbench: error: {e:#}");
+            // One line, whatever an underlying library's message looks like.
+            let message = format!("{e:#}").replace('\n', " ");
+            eprintln!("resolvbench: error: {message}");
             ExitCode::FAILURE
         }
     }

@@ -55,7 +55,11 @@ fn bad_input_is_one_clear_line_and_exit_code_1() {
         "scenario.toml",
         "name = \"x\"\n[[rule]]\nsuffix = \"a.test\"\nrespond = \"maybe\"\n",
     );
-    one_error_line(&["run", "--scenario", &toml], &[], "line 4, column 11");
+    one_error_line(
+        &["run", "--scenario", &toml],
+        &[],
+        ":4:11: unknown variant `maybe`",
+    );
     one_error_line(
         &["serve", "--scenario", &toml],
         &[],

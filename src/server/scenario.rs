@@ -194,9 +194,13 @@ impl Scenario {
     }
 
     pub fn parse_toml(text: &str, origin: &str) -> Result<Scenario> {
-        // toml's error message carries line and column.
-        let scenario: Scenario = toml::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{origin}: {}", e.to_string().trim()))?;
+        // One line, FILE:LINE:COLUMN: message (toml's own Display is a multi-line snippet).
+        let scenario: Scenario = toml::from_str(text).map_err(|e| {
+            let at = e.span().map_or(0, |s| s.start).min(text.len());
+            let line = text[..at].matches('\n').count() + 1;
+            let column = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+            anyhow::anyhow!("{origin}:{line}:{column}: {}", e.message().trim())
+        })?;
         scenario.validate().with_context(|| origin.to_string())?;
         Ok(scenario)
     }
@@ -365,7 +369,8 @@ mod tests {
         let err =
             Scenario::parse_toml("name = \"x\"\n[[rule]]\nsuffix = 3\n", "bad.toml").unwrap_err();
         let msg = format!("{err:#}");
-        assert!(msg.contains("bad.toml") && msg.contains("line 3"), "{msg}");
+        assert!(msg.starts_with("bad.toml:3:10: "), "{msg}");
+        assert_eq!(msg.lines().count(), 1, "{msg}");
         let err = Scenario::parse_toml(
             "name = \"x\"\n[[rule]]\nsuffix = \"a\"\nrespond = \"address\"\nloss = 2.0\n",
             "f",
