@@ -37,8 +37,9 @@ pub enum Command {
     Env,
 }
 
+/// What a run measures and where: shared by `run` and `explain`.
 #[derive(Args, Debug)]
-pub struct RunArgs {
+pub struct MatrixArgs {
     /// Base image (repeatable). Default: the matrix alpine:3.21, debian:trixie-slim,
     /// gcr.io/distroless/static-debian13:nonroot, gcr.io/distroless/cc-debian13:nonroot.
     #[arg(long = "image", default_values_t = crate::image::default_images())]
@@ -49,13 +50,7 @@ pub struct RunArgs {
     /// Mode (repeatable).
     #[arg(long = "mode", value_enum, default_values_t = vec![Mode::Parallel, Mode::Sequential])]
     pub modes: Vec<Mode>,
-    /// Timed lookups per cell.
-    #[arg(long, default_value_t = 200)]
-    pub count: u64,
-    /// Untimed lookups per cell before the timed ones.
-    #[arg(long, default_value_t = 10)]
-    pub warmup: u64,
-    /// resolv.conf profile.
+    /// resolv.conf profile: a preset, `preset,option,...`, or a resolv.conf file.
     #[arg(long, default_value = "k8s")]
     pub profile: String,
     /// Scenario: a preset (k8s, jitter, loss, servfail-search, refused-search, nodata-aaaa,
@@ -63,26 +58,38 @@ pub struct RunArgs {
     /// in-cluster) or a TOML file.
     #[arg(long, default_value = "k8s")]
     pub scenario: String,
-    /// The name each lookup resolves; `{id}` becomes a fresh lookup id (so no cache hides a
-    /// query and the server log joins to the lookup). Default: the scenario's, else
-    /// `{id}.example.test`.
-    #[arg(long)]
-    pub name: Option<String>,
     /// Where runs are saved (a timestamped directory each).
     #[arg(long, default_value = "results/runs")]
     pub results_dir: PathBuf,
     /// Container engine CLI: docker or podman.
     #[arg(long, default_value = "docker")]
     pub engine: String,
+    /// No progress messages on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
+    /// Timed lookups per cell.
+    #[arg(long, default_value_t = 200)]
+    pub count: u64,
+    /// Untimed lookups per cell before the timed ones.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: u64,
+    /// The name each lookup resolves; `{id}` becomes a fresh lookup id (so no cache hides a
+    /// query and the server log joins to the lookup). Default: the scenario's, else
+    /// `{id}.example.test`.
+    #[arg(long)]
+    pub name: Option<String>,
     /// Wall-time bound per cell, seconds.
     #[arg(long, default_value_t = 300)]
     pub cell_timeout: u64,
     /// Print the run document as JSON on stdout instead of the terminal report.
     #[arg(long)]
     pub json: bool,
-    /// No progress messages on stderr.
-    #[arg(long)]
-    pub quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -155,22 +162,8 @@ pub struct ImagesArgs {
 pub struct ExplainArgs {
     /// The name to look up (default: the scenario's, else a fresh `{id}.example.test`).
     pub name: Option<String>,
-    #[arg(long = "image", default_values_t = crate::image::default_images())]
-    pub images: Vec<String>,
-    #[arg(long = "resolver", value_enum, default_values_t = vec![Resolver::System, Resolver::Hickory])]
-    pub resolvers: Vec<Resolver>,
-    #[arg(long = "mode", value_enum, default_values_t = vec![Mode::Parallel, Mode::Sequential])]
-    pub modes: Vec<Mode>,
-    #[arg(long, default_value = "k8s")]
-    pub profile: String,
-    #[arg(long, default_value = "k8s")]
-    pub scenario: String,
-    #[arg(long, default_value = "results/runs")]
-    pub results_dir: PathBuf,
-    #[arg(long, default_value = "docker")]
-    pub engine: String,
-    #[arg(long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub matrix: MatrixArgs,
 }
 
 #[derive(Args, Debug)]

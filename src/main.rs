@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use resolvbench::cli::{
-    CleanArgs, Cli, Command, ExplainArgs, ImagesArgs, ProbeArgs, ReportArgs, RunArgs, ServeArgs,
+    CleanArgs, Cli, Command, ExplainArgs, ImagesArgs, MatrixArgs, ProbeArgs, ReportArgs, RunArgs,
+    ServeArgs,
 };
 use resolvbench::profile::Profile;
 use resolvbench::result::RunResult;
@@ -49,22 +50,32 @@ fn load_scenario(s: &str) -> Result<Scenario> {
     }
 }
 
+fn run_options(
+    m: MatrixArgs,
+    count: u64,
+    warmup: u64,
+    name: Option<String>,
+    cell_timeout_s: u64,
+) -> Result<run::RunOptions> {
+    Ok(run::RunOptions {
+        images: m.images,
+        resolvers: m.resolvers,
+        modes: m.modes,
+        count,
+        warmup,
+        profile: Profile::load(&m.profile)?,
+        scenario: load_scenario(&m.scenario)?,
+        name_template: name,
+        results_dir: m.results_dir,
+        engine: m.engine,
+        cell_timeout: std::time::Duration::from_secs(cell_timeout_s),
+        quiet: m.quiet,
+    })
+}
+
 fn cmd_run(a: RunArgs) -> Result<()> {
     resolvbench::interrupt::install();
-    let opts = run::RunOptions {
-        images: a.images,
-        resolvers: a.resolvers,
-        modes: a.modes,
-        count: a.count,
-        warmup: a.warmup,
-        profile: Profile::load(&a.profile)?,
-        scenario: load_scenario(&a.scenario)?,
-        name_template: a.name,
-        results_dir: a.results_dir,
-        engine: a.engine,
-        cell_timeout: std::time::Duration::from_secs(a.cell_timeout),
-        quiet: a.quiet,
-    };
+    let opts = run_options(a.matrix, a.count, a.warmup, a.name, a.cell_timeout)?;
     let (result, dir) = run::run(&opts)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
@@ -214,20 +225,8 @@ fn cmd_images(a: ImagesArgs) -> Result<()> {
 
 fn cmd_explain(a: ExplainArgs) -> Result<()> {
     resolvbench::interrupt::install();
-    let opts = run::RunOptions {
-        images: a.images,
-        resolvers: a.resolvers,
-        modes: a.modes,
-        count: 1,
-        warmup: 1,
-        profile: Profile::load(&a.profile)?,
-        scenario: load_scenario(&a.scenario)?,
-        name_template: a.name,
-        results_dir: a.results_dir,
-        engine: a.engine,
-        cell_timeout: std::time::Duration::from_secs(120),
-        quiet: a.quiet,
-    };
+    // One lookup per cell (after one warm-up), as the timelines show.
+    let opts = run_options(a.matrix, 1, 1, a.name, 120)?;
     let (result, dir) = run::run(&opts)?;
     print!("{}", report::explain::render(&result));
     println!("\nsaved: {}", dir.display());

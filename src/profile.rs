@@ -154,19 +154,6 @@ impl Profile {
         }
         s
     }
-
-    /// An option's value (`timeout` -> Some(1) for `timeout:1`).
-    pub fn option_value(&self, key: &str) -> Option<u64> {
-        self.options
-            .iter()
-            .find_map(|o| o.strip_prefix(key)?.strip_prefix(':')?.parse().ok())
-    }
-
-    /// The longest a lookup can wait on an unanswered server, by the most patient reading of
-    /// timeout x attempts (glibc's defaults: 5 s, 2): bounds cells that inject loss.
-    pub fn worst_wait_s(&self) -> u64 {
-        self.option_value("timeout").unwrap_or(5) * self.option_value("attempts").unwrap_or(2)
-    }
 }
 
 fn check_option(option: &str) -> Result<()> {
@@ -206,7 +193,6 @@ mod tests {
             p.options,
             ["ndots:5", "timeout:1", "attempts:1", "single-request"]
         );
-        assert_eq!(p.worst_wait_s(), 1);
         assert_eq!(
             Profile::load("ndots1,ndots:2").unwrap().options,
             ["ndots:2"]

@@ -83,7 +83,7 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
         tmp: tmp.clone(),
     };
     std::fs::create_dir_all(&tmp)?;
-    set_mode(&tmp, 0o777)?; // the server runs as uid 65532 and writes its log here
+    image::offline::set_mode(&tmp, 0o777)?; // the server runs as uid 65532 and writes its log here
 
     // Every image and probe is ready (or the run stops with one error) before anything is measured.
     let mut images = Vec::new();
@@ -117,7 +117,7 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
         .join(", ");
     let resolv_conf = opts.profile.resolv_conf(&server_ips);
     std::fs::write(tmp.join("resolv.conf"), &resolv_conf)?;
-    set_mode(&tmp.join("resolv.conf"), 0o644)?;
+    image::offline::set_mode(&tmp.join("resolv.conf"), 0o644)?;
     progress.say(&format!(
         "run {run_id}: nameserver(s) {server_ip}, profile {}, scenario {}",
         opts.profile.name, opts.scenario.name
@@ -409,12 +409,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))
-}
-
-fn set_mode(path: &Path, mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    Ok(())
 }
 
 fn host_info(engine: &Engine, engine_version: &str) -> HostInfo {

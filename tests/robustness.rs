@@ -149,15 +149,7 @@ fn an_interrupted_run_cleans_up_and_keeps_what_it_measured() {
         "{rest:?}"
     );
     assert_no_leftovers(&run_id);
-    let saved = std::fs::read_dir(&results)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("run.json");
-    let run: resolvbench::result::RunResult =
-        serde_json::from_str(&std::fs::read_to_string(saved).unwrap()).unwrap();
+    let run = saved_run(&results);
     assert!(!run.complete);
     assert_eq!(run.cells.len(), 1);
     assert_eq!(run.cells[0].probe.latency.count, 400);
@@ -249,15 +241,7 @@ fn a_hung_probe_is_killed_and_reported() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("1 cell(s) failed"), "{stderr}");
-    let saved = std::fs::read_dir(&results)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("run.json");
-    let run: resolvbench::result::RunResult =
-        serde_json::from_str(&std::fs::read_to_string(saved).unwrap()).unwrap();
+    let run = saved_run(&results);
     assert!(!run.complete);
     assert!(
         run.failures[0].error.contains("did not finish within 8 s"),
@@ -266,4 +250,15 @@ fn a_hung_probe_is_killed_and_reported() {
     );
     assert_no_leftovers(&run.run_id);
     let _ = std::fs::remove_dir_all(&results);
+}
+
+/// The one run saved under `results`.
+fn saved_run(results: &std::path::Path) -> resolvbench::result::RunResult {
+    let dir = std::fs::read_dir(results)
+        .unwrap()
+        .next()
+        .expect("a saved run")
+        .unwrap()
+        .path();
+    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
 }

@@ -74,21 +74,15 @@ impl Engine {
 
     /// A call that a signal does not cut short: cleanup.
     fn cleanup_call(&self, args: &[&str]) -> Result<String> {
-        let f = run_to_end(self.command().args(args), QUICK)?;
-        if !f.status.success() {
-            bail!(
-                "{} {}: {}",
-                self.program,
-                args.join(" "),
-                f.last_error_line()
-            );
-        }
-        Ok(f.stdout)
+        self.succeeded(args, run_to_end(self.command().args(args), QUICK)?)
     }
 
     /// Runs a command that must succeed; its error is the CLI's last stderr line.
     fn ok(&self, args: &[&str], timeout: Duration) -> Result<String> {
-        let f = self.call(args, timeout)?;
+        self.succeeded(args, self.call(args, timeout)?)
+    }
+
+    fn succeeded(&self, args: &[&str], f: Finished) -> Result<String> {
         if !f.status.success() {
             bail!(
                 "{} {}: {}",
