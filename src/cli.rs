@@ -27,8 +27,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Measure one cell from inside a container; prints a JSON result document.
     Probe(ProbeArgs),
-    /// Print the terminal report of a saved run (its directory or run.json).
+    /// Report a saved run (its directory or run.json): the terminal report, or exports.
     Report(ReportArgs),
+    /// Print the JSON Schema of run.json (the saved run document).
+    Schema,
     /// List the image catalog and what is built; --build prepares every base image.
     Images(ImagesArgs),
     /// Remove every container, network and temporary directory a run left behind.
@@ -90,6 +92,38 @@ pub struct RunArgs {
     /// Print the run document as JSON on stdout instead of the terminal report.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub export: ExportArgs,
+}
+
+/// Exports of a run, named as hyperfine names them.
+#[derive(Args, Debug, Default)]
+pub struct ExportArgs {
+    /// The run document (schema resolvbench.run/v1, full HDR histograms) as pretty JSON.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// One row per cell, with what it was measured on.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+    /// The comparison table as Markdown.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
+    /// latency-cdf.svg and queries-per-lookup.svg into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub export_svg: Option<PathBuf>,
+    /// One self-contained HTML report with the table and both charts.
+    #[arg(long, value_name = "FILE")]
+    pub export_html: Option<PathBuf>,
+}
+
+impl ExportArgs {
+    pub fn any(&self) -> bool {
+        self.export_json.is_some()
+            || self.export_csv.is_some()
+            || self.export_markdown.is_some()
+            || self.export_svg.is_some()
+            || self.export_html.is_some()
+    }
 }
 
 #[derive(Args, Debug)]
@@ -144,6 +178,8 @@ pub struct ReportArgs {
     /// Timelines, option effects and verdicts (as `explain` prints them) instead of the table.
     #[arg(long)]
     pub explain: bool,
+    #[command(flatten)]
+    pub export: ExportArgs,
 }
 
 #[derive(Args, Debug)]

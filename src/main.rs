@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve(a),
         Command::Probe(a) => cmd_probe(a),
         Command::Report(a) => cmd_report(a),
+        Command::Schema => cmd_schema(),
         Command::Env => cmd_env(),
         Command::Images(a) => cmd_images(a),
         Command::Clean(a) => cmd_clean(a),
@@ -77,6 +78,9 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     resolvbench::interrupt::install();
     let opts = run_options(a.matrix, a.count, a.warmup, a.name, a.cell_timeout)?;
     let (result, dir) = run::run(&opts)?;
+    for path in report::export::write(&result, &a.export)? {
+        eprintln!("wrote {path}");
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
@@ -157,11 +161,21 @@ fn cmd_report(a: ReportArgs) -> Result<()> {
         .with_context(|| format!("cannot read {}", path.display()))?;
     let run: RunResult = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a resolvbench run", path.display()))?;
-    if a.explain {
+    if a.export.any() {
+        for path in report::export::write(&run, &a.export)? {
+            eprintln!("wrote {path}");
+        }
+    } else if a.explain {
         print!("{}", report::explain::render(&run));
     } else {
         print!("{}", report::terminal::render(&run));
     }
+    Ok(())
+}
+
+fn cmd_schema() -> Result<()> {
+    let schema = schemars::schema_for!(RunResult);
+    println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(())
 }
 

@@ -14,7 +14,17 @@ pub const PROBE_SCHEMA: &str = "resolvbench.probe/v1";
 pub const RUN_SCHEMA: &str = "resolvbench.run/v1";
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Resolver {
@@ -25,7 +35,17 @@ pub enum Resolver {
 }
 
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -54,7 +74,7 @@ impl Mode {
 }
 
 /// One cell as measured by one probe process.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProbeResult {
     pub schema: String,
     pub probe: ProbeBuild,
@@ -72,7 +92,7 @@ pub struct ProbeResult {
     pub stopped_early: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProbeBuild {
     pub version: String,
     /// glibc-dynamic, musl-dynamic or musl-static.
@@ -80,7 +100,7 @@ pub struct ProbeBuild {
     pub target: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProbeEnvironment {
     pub hostname: String,
     pub uid: u32,
@@ -94,7 +114,7 @@ pub struct ProbeEnvironment {
     pub resolv_conf: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LibcInfo {
     /// glibc, musl.
     pub family: String,
@@ -103,7 +123,7 @@ pub struct LibcInfo {
     pub source: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellSpec {
     pub resolver: Resolver,
     pub mode: Mode,
@@ -118,7 +138,7 @@ pub struct CellSpec {
     pub hickory: Option<HickoryConfig>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LookupRecord {
     /// The lookup id (first label of the name).
     pub id: String,
@@ -129,7 +149,7 @@ pub struct LookupRecord {
 }
 
 /// A saved run: every cell's probe result, its trace, and what it all ran on.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunResult {
     pub schema: String,
     pub run_id: String,
@@ -144,7 +164,7 @@ pub struct RunResult {
     pub timings: BTreeMap<String, f64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostInfo {
     pub hostname: String,
     pub kernel: String,
@@ -155,14 +175,14 @@ pub struct HostInfo {
     pub resolvbench_version: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProfileInfo {
     pub name: String,
     /// The resolv.conf given to every probe container (the nameserver line is the server's IP).
     pub resolv_conf: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImageInfo {
     /// What the user asked for, e.g. debian:trixie-slim.
     pub reference: String,
@@ -173,14 +193,14 @@ pub struct ImageInfo {
     pub note: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellResult {
     pub image: ImageInfo,
     pub probe: ProbeResult,
     pub trace: CellTrace,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellFailure {
     pub image: String,
     pub resolver: Resolver,

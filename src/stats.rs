@@ -16,7 +16,7 @@ pub fn new_histogram() -> Histogram<u64> {
 }
 
 /// A histogram as stored in result documents.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     pub unit: String,
     pub count: u64,

@@ -12,7 +12,7 @@ use crate::server::log::QueryLogEntry;
 /// Full query lists are kept for this many lookups per cell; the server log keeps the rest.
 const EXAMPLES: usize = 3;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TracedQuery {
     /// The name with the lookup label replaced by `<id>`, so patterns compare across lookups.
     pub qname: String,
@@ -29,7 +29,7 @@ pub struct TracedQuery {
     pub round: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LookupTrace {
     pub id: String,
     pub queries: u32,
@@ -51,7 +51,7 @@ pub struct LookupTrace {
     pub measured_us: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CellTrace {
     pub lookups: u64,
     /// Lookups for which the server saw no query at all (answered locally, or lost).

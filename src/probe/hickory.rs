@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::server::handler::rcode_name;
 
 /// The resolver options that shape the query pattern, as hickory understood resolv.conf.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HickoryConfig {
     pub version: String,
     pub search: Vec<String>,

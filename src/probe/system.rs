@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The hints passed to getaddrinfo, recorded in every result (AI_ADDRCONFIG, for one, changes
 /// whether glibc sends AAAA queries at all in a namespace without an IPv6 address).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Hints {
     pub socktype: String,
     pub protocol: i32,

@@ -7,39 +7,8 @@ use crate::result::{CellResult, RunResult};
 
 pub fn render(run: &RunResult) -> String {
     let mut o = String::new();
-    let h = &run.host;
-    let _ = writeln!(
-        o,
-        "resolvbench run {} ({}), {} cell(s){}",
-        run.run_id,
-        run.started,
-        run.cells.len(),
-        if run.complete { "" } else { ", INCOMPLETE" }
-    );
-    let _ = writeln!(
-        o,
-        "host: {} | {} | {} cpus | kernel {} | {} {}",
-        h.hostname, h.cpu_model, h.cpus, h.kernel, h.engine, h.engine_version
-    );
-    let _ = writeln!(
-        o,
-        "profile: {} | scenario: {}",
-        run.profile.name, run.scenario.name
-    );
-    let mut seen = Vec::new();
-    for c in &run.cells {
-        if !seen.contains(&c.image.reference) {
-            seen.push(c.image.reference.clone());
-            let what = if c.image.source == "registry" {
-                "registry image".to_string()
-            } else {
-                format!(
-                    "OFFLINE EQUIVALENT {} ({})",
-                    c.image.local_tag, c.image.note
-                )
-            };
-            let _ = writeln!(o, "image {}: {what}", c.image.reference);
-        }
+    for line in measured_on(run) {
+        let _ = writeln!(o, "{line}");
     }
     let _ = writeln!(o);
     o.push_str(&table(&run.cells));
@@ -64,12 +33,80 @@ pub fn render(run: &RunResult) -> String {
     o
 }
 
+/// What the run was measured on, and where its time went: the header of every report.
+pub fn measured_on(run: &RunResult) -> Vec<String> {
+    let h = &run.host;
+    let mut lines = vec![
+        format!(
+            "resolvbench run {} ({}), {} cell(s){}",
+            run.run_id,
+            run.started,
+            run.cells.len(),
+            if run.complete { "" } else { ", INCOMPLETE" }
+        ),
+        format!(
+            "host: {} | {} | {} cpus | kernel {} | {} {} | resolvbench {}",
+            h.hostname,
+            h.cpu_model,
+            h.cpus,
+            h.kernel,
+            h.engine,
+            h.engine_version,
+            h.resolvbench_version
+        ),
+        format!(
+            "profile: {} | scenario: {}",
+            run.profile.name, run.scenario.name
+        ),
+    ];
+    let mut seen = Vec::new();
+    for c in &run.cells {
+        if !seen.contains(&c.image.reference) {
+            seen.push(c.image.reference.clone());
+            let what = if c.image.source == "registry" {
+                "registry image".to_string()
+            } else {
+                format!(
+                    "OFFLINE EQUIVALENT {} ({})",
+                    c.image.local_tag, c.image.note
+                )
+            };
+            lines.push(format!("image {}: {what}", c.image.reference));
+        }
+    }
+    lines.push(time_summary(run));
+    lines
+}
+
+/// Where the time went: setup (images, probes, self-checks) versus measuring, and how much of
+/// the measuring was lookups the probes timed.
+pub fn time_summary(run: &RunResult) -> String {
+    let t = |k: &str| run.timings.get(k).copied().unwrap_or(f64::NAN);
+    let timed_s: f64 = run
+        .cells
+        .iter()
+        .map(|c| c.probe.latency.mean * c.probe.latency.count as f64 / 1e6)
+        .sum();
+    format!(
+        "time: {:.1} s total = setup {:.1} s (images, probes, self-checks) + measuring {:.1} s \
+         ({} cells, {:.1} s of it timed lookups) + {:.1} s network, servers, trace and save",
+        t("total_s"),
+        t("setup_s"),
+        t("measure_s"),
+        run.cells.len(),
+        timed_s,
+        t("total_s") - t("setup_s") - t("measure_s")
+    )
+}
+
 fn ms(us: u64) -> String {
     format!("{:.2}", us as f64 / 1000.0)
 }
 
-pub fn table(cells: &[CellResult]) -> String {
-    let header = [
+/// The comparison table as strings: one header and one row per cell (the terminal, Markdown
+/// and HTML reports all print these).
+pub fn table_rows(cells: &[CellResult]) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let header = vec![
         "image",
         "libc",
         "probe",
@@ -139,6 +176,11 @@ pub fn table(cells: &[CellResult]) -> String {
             ]
         })
         .collect();
+    (header, rows)
+}
+
+pub fn table(cells: &[CellResult]) -> String {
+    let (header, rows) = table_rows(cells);
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
@@ -161,10 +203,14 @@ pub fn table(cells: &[CellResult]) -> String {
         o.push_str(&line(r));
     }
     if cells.iter().any(|c| c.image.source != "registry") {
-        o.push_str("* offline equivalent built from Debian packages, not the registry image\n");
+        o.push_str(OFFLINE_FOOTNOTE);
+        o.push('\n');
     }
     o
 }
+
+pub const OFFLINE_FOOTNOTE: &str =
+    "* offline equivalent built from Debian packages, not the registry image";
 
 /// A log-scaled latency histogram: 12 buckets between the fastest and the slowest lookup.
 pub fn histogram(c: &CellResult) -> String {

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use serde::{Deserialize, Serialize};
 
 /// One request as the server saw it and answered it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct QueryLogEntry {
     /// Which server instance (several make multi-nameserver scenarios).
     pub server: String,
