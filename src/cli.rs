@@ -29,8 +29,13 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Report a saved run (its directory or run.json): the terminal report, or exports.
     Report(ReportArgs),
+    /// Compare two saved runs cell by cell; --fail-on-regression makes it a CI gate.
+    Compare(CompareArgs),
     /// Print the JSON Schema of run.json (the saved run document).
     Schema,
+    /// Benchmark resolvbench itself: probe overhead, memory, server vs dnsmasq, fidelity, run
+    /// efficiency. Figures are ratios measured in one invocation.
+    Bench(BenchArgs),
     /// List the image catalog and what is built; --build prepares every base image.
     Images(ImagesArgs),
     /// Remove every container, network and temporary directory a run left behind.
@@ -169,6 +174,13 @@ pub struct ProbeArgs {
     /// Write the result here instead of stdout.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// hickory only: read this resolv.conf instead of /etc/resolv.conf (a probe on the host
+    /// against a server on a loopback port, as the benchmarks run it).
+    #[arg(long)]
+    pub resolv_conf: Option<PathBuf>,
+    /// hickory only: the nameservers' port.
+    #[arg(long, default_value_t = 53)]
+    pub port: u16,
 }
 
 #[derive(Args, Debug)]
@@ -180,6 +192,18 @@ pub struct ReportArgs {
     pub explain: bool,
     #[command(flatten)]
     pub export: ExportArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Smoke sizes (seconds, not minutes): every section runs, the figures mean little.
+    #[arg(long)]
+    pub quick: bool,
+    /// Where bench.json and bench.md are written.
+    #[arg(long, default_value = "results/bench")]
+    pub out: PathBuf,
+    #[arg(long, default_value = "docker")]
+    pub engine: String,
 }
 
 #[derive(Args, Debug)]
@@ -206,4 +230,27 @@ pub struct ExplainArgs {
 pub struct CleanArgs {
     #[arg(long, default_value = "docker")]
     pub engine: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The baseline run: its directory or run.json.
+    pub baseline: PathBuf,
+    /// The run to judge against it: its directory or run.json.
+    pub run: PathBuf,
+    /// p50/p90 changes smaller than PCT % are "within noise", even when significant.
+    #[arg(long, value_name = "PCT", default_value_t = 5.0)]
+    pub noise: f64,
+    /// Significance level of the Mann-Whitney U test on latencies and of the z-test on error
+    /// shares.
+    #[arg(long, default_value_t = 0.01)]
+    pub alpha: f64,
+    /// Exit with code 2 if any cell is significantly slower (p < alpha) with its p50 or p90 up by
+    /// more than PCT %, or has significantly more errors. p99 is shown but not gated: with 200
+    /// lookups per cell it is the third-slowest lookup, too few to judge.
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_regression: Option<f64>,
+    /// Print the comparison as JSON (schema resolvbench.compare/v1) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }

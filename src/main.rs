@@ -1,5 +1,7 @@
-//! Thin entry point: parse, dispatch, and turn any error into one line and exit code 1.
+//! Thin entry point: parse, dispatch, and turn any error into one line (exit 1; a regression
+//! found by `compare` exits 2).
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,8 +10,8 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use resolvbench::cli::{
-    CleanArgs, Cli, Command, ExplainArgs, ImagesArgs, MatrixArgs, ProbeArgs, ReportArgs, RunArgs,
-    ServeArgs,
+    BenchArgs, CleanArgs, Cli, Command, ExplainArgs, ImagesArgs, MatrixArgs, ProbeArgs, ReportArgs,
+    RunArgs, ServeArgs,
 };
 use resolvbench::profile::Profile;
 use resolvbench::result::RunResult;
@@ -24,7 +26,9 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd_serve(a),
         Command::Probe(a) => cmd_probe(a),
         Command::Report(a) => cmd_report(a),
+        Command::Compare(a) => cmd_compare(a),
         Command::Schema => cmd_schema(),
+        Command::Bench(a) => cmd_bench(a),
         Command::Env => cmd_env(),
         Command::Images(a) => cmd_images(a),
         Command::Clean(a) => cmd_clean(a),
@@ -34,6 +38,11 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, whatever an underlying library's message looks like.
             let message = format!("{e:#}").replace('\n', " ");
+            // A regression is the gate working, not the tool failing: its own exit code.
+            if e.is::<resolvbench::compare::RegressionFound>() {
+                eprintln!("resolvbench: {message}");
+                return ExitCode::from(2);
+            }
             eprintln!("resolvbench: error: {message}");
             ExitCode::FAILURE
         }
@@ -131,36 +140,60 @@ fn cmd_serve(a: ServeArgs) -> Result<()> {
 }
 
 fn cmd_probe(a: ProbeArgs) -> Result<()> {
-    let result = probe::run(&probe::ProbeOptions {
-        resolver: a.resolver,
-        mode: a.mode,
-        count: a.count,
-        warmup: a.warmup,
-        name_template: a.name,
-        cell: a.cell,
-        addrconfig: a.addrconfig,
-        max_seconds: a.max_seconds,
-    })?;
-    let json = serde_json::to_string(&result)?;
+    let resolv_conf_path = a
+        .resolv_conf
+        .clone()
+        .unwrap_or_else(|| "/etc/resolv.conf".into());
+    let resolv_conf = match &a.resolv_conf {
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
+        }
+        None => std::fs::read_to_string(&resolv_conf_path).unwrap_or_default(),
+    };
+    let lookup = probe::Lookup::new(
+        a.resolver,
+        a.addrconfig,
+        a.resolv_conf.as_ref().map(|_| resolv_conf.as_str()),
+        a.port,
+    )?;
+    let result = probe::run(
+        &lookup,
+        &probe::ProbeOptions {
+            resolver: a.resolver,
+            mode: a.mode,
+            count: a.count,
+            warmup: a.warmup,
+            name_template: a.name,
+            cell: a.cell,
+            addrconfig: a.addrconfig,
+            max_seconds: a.max_seconds,
+        },
+        resolv_conf,
+    )?;
+    // Streamed, not built as one string: a million-lookup result stays out of memory twice.
     match a.out {
-        Some(path) => run::write_atomic(&path, json.as_bytes()),
+        Some(path) => {
+            let tmp = path.with_extension("tmp");
+            let file = std::fs::File::create(&tmp)
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            serde_json::to_writer(&mut w, &result)?;
+            w.flush()?;
+            drop(w);
+            std::fs::rename(&tmp, &path)
+                .with_context(|| format!("cannot rename to {}", path.display()))
+        }
         None => {
-            println!("{json}");
-            Ok(())
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            serde_json::to_writer(&mut w, &result)?;
+            writeln!(w)?;
+            Ok(w.flush()?)
         }
     }
 }
 
 fn cmd_report(a: ReportArgs) -> Result<()> {
-    let path = if a.run.is_dir() {
-        a.run.join("run.json")
-    } else {
-        a.run.clone()
-    };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let run: RunResult = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a resolvbench run", path.display()))?;
+    let run = RunResult::load(&a.run)?;
     if a.export.any() {
         for path in report::export::write(&run, &a.export)? {
             eprintln!("wrote {path}");
@@ -169,6 +202,27 @@ fn cmd_report(a: ReportArgs) -> Result<()> {
         print!("{}", report::explain::render(&run));
     } else {
         print!("{}", report::terminal::render(&run));
+    }
+    Ok(())
+}
+
+fn cmd_bench(a: BenchArgs) -> Result<()> {
+    resolvbench::interrupt::install();
+    let report = resolvbench::bench::run(&resolvbench::bench::BenchOptions {
+        quick: a.quick,
+        out: a.out.clone(),
+        engine: a.engine,
+    })?;
+    print!("{}", resolvbench::bench::render(&report));
+    println!("saved: {}", a.out.join("bench.json").display());
+    let failed: Vec<&str> = report
+        .sections
+        .iter()
+        .filter(|s| s.error.is_some())
+        .map(|s| s.title.as_str())
+        .collect();
+    if !failed.is_empty() {
+        anyhow::bail!("not measured: {} (see above)", failed.join(", "));
     }
     Ok(())
 }
@@ -268,4 +322,25 @@ fn cmd_clean(a: CleanArgs) -> Result<()> {
         "removed {containers} container(s), {networks} network(s), {dirs} temporary directories"
     );
     Ok(())
+}
+
+fn cmd_compare(a: resolvbench::cli::CompareArgs) -> Result<()> {
+    use resolvbench::compare;
+    let base = RunResult::load(&a.baseline)?;
+    let run = RunResult::load(&a.run)?;
+    let opts = compare::Options {
+        noise_pct: a.noise,
+        alpha: a.alpha,
+        fail_on_regression_pct: a.fail_on_regression,
+    };
+    let comparison = compare::compare(&base, &run, &opts)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+    } else {
+        print!("{}", compare::render(&comparison));
+    }
+    match compare::regression_error(&comparison) {
+        Some(regression) => Err(regression.into()),
+        None => Ok(()),
+    }
 }

@@ -164,6 +164,30 @@ pub struct RunResult {
     pub timings: BTreeMap<String, f64>,
 }
 
+impl RunResult {
+    /// Reads a saved run from its directory or its run.json; errors are one clear line.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<RunResult> {
+        use anyhow::Context;
+        let file = if path.is_dir() {
+            path.join("run.json")
+        } else {
+            path.to_path_buf()
+        };
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let run: RunResult = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a resolvbench run", file.display()))?;
+        if run.schema != RUN_SCHEMA {
+            anyhow::bail!(
+                "{} is a {} document, not {RUN_SCHEMA}",
+                file.display(),
+                run.schema
+            );
+        }
+        Ok(run)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostInfo {
     pub hostname: String,

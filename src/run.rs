@@ -411,21 +411,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))
 }
 
-fn host_info(engine: &Engine, engine_version: &str) -> HostInfo {
-    let env = crate::probe::environment::environment(String::new());
-    let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+/// The host's CPU model, from /proc/cpuinfo.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
         .lines()
         .find_map(|l| {
             l.strip_prefix("model name")
                 .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
         })
-        .unwrap_or_else(|| "unknown".into());
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn host_info(engine: &Engine, engine_version: &str) -> HostInfo {
+    let env = crate::probe::environment::environment(String::new());
     HostInfo {
         hostname: env.hostname,
         kernel: env.kernel,
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        cpu_model,
+        cpu_model: cpu_model(),
         engine: engine.program.clone(),
         engine_version: engine_version.into(),
         resolvbench_version: env!("CARGO_PKG_VERSION").into(),

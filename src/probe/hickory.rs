@@ -87,6 +87,14 @@ impl HickoryProbe {
             .map_err(|e| error_kind(&e))
     }
 
+    /// One A lookup (the benchmarks compare it with a bare UDP exchange).
+    pub fn lookup_a(&self, name: &str) -> Result<u32, String> {
+        self.runtime
+            .block_on(self.resolver.ipv4_lookup(name))
+            .map(|l| l.answers().len() as u32)
+            .map_err(|e| error_kind(&e))
+    }
+
     /// The A lookup, then the AAAA lookup. Ok if either found an address.
     pub fn lookup_sequential(&self, name: &str) -> Result<u32, String> {
         self.runtime.block_on(async {

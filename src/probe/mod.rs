@@ -15,6 +15,7 @@ use crate::result::{CellSpec, LookupRecord, Mode, PROBE_SCHEMA, ProbeResult, Res
 use crate::stats::{LatencySummary, new_histogram};
 use system::{Family, Hints};
 
+#[derive(Clone)]
 pub struct ProbeOptions {
     pub resolver: Resolver,
     pub mode: Mode,
@@ -28,13 +29,33 @@ pub struct ProbeOptions {
 }
 
 /// One resolver, ready to be timed.
-enum Lookup {
+pub enum Lookup {
     System(Hints),
     Hickory(Box<hickory::HickoryProbe>),
 }
 
 impl Lookup {
-    fn resolve(&self, name: &str, mode: Mode) -> Result<u32, String> {
+    /// The resolver a probe measures: the system's reads /etc/resolv.conf by itself; hickory
+    /// reads `resolv_conf` (text) when given, else /etc/resolv.conf, and asks on `port`.
+    pub fn new(
+        resolver: Resolver,
+        addrconfig: bool,
+        resolv_conf: Option<&str>,
+        port: u16,
+    ) -> Result<Lookup> {
+        Ok(match resolver {
+            Resolver::System if resolv_conf.is_some() || port != 53 => anyhow::bail!(
+                "the system resolver reads /etc/resolv.conf and asks port 53; \
+                 --resolv-conf and --port are for hickory"
+            ),
+            Resolver::System => Lookup::System(Hints::new(addrconfig)),
+            Resolver::Hickory => {
+                Lookup::Hickory(Box::new(hickory::HickoryProbe::new(resolv_conf, port)?))
+            }
+        })
+    }
+
+    pub fn resolve(&self, name: &str, mode: Mode) -> Result<u32, String> {
         match (self, mode) {
             (Lookup::System(h), Mode::Parallel) => system::getaddrinfo(name, Family::Unspec, h),
             (Lookup::System(h), Mode::Sequential) => {
@@ -51,12 +72,8 @@ impl Lookup {
     }
 }
 
-pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
-    let resolv_conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    let lookup = match opts.resolver {
-        Resolver::System => Lookup::System(Hints::new(opts.addrconfig)),
-        Resolver::Hickory => Lookup::Hickory(Box::new(hickory::HickoryProbe::new(None, 53)?)),
-    };
+/// Measures one cell with `lookup`; `resolv_conf` is recorded as what the resolver read.
+pub fn run(lookup: &Lookup, opts: &ProbeOptions, resolv_conf: String) -> Result<ProbeResult> {
     let nonce = names::process_nonce();
     let name = |seq, warmup| {
         opts.name_template.replace(
@@ -109,7 +126,7 @@ pub fn run(opts: &ProbeOptions) -> Result<ProbeResult> {
         .filter(|(k, _)| *k != "ok")
         .map(|(_, v)| v)
         .sum();
-    let (hints, hickory) = match &lookup {
+    let (hints, hickory) = match lookup {
         Lookup::System(h) => (Some(h.clone()), None),
         Lookup::Hickory(p) => (None, Some(p.config.clone())),
     };
