@@ -256,9 +256,12 @@ fn cmd_images(a: ImagesArgs) -> Result<()> {
         };
         for name in names {
             let t = std::time::Instant::now();
-            let resolved = image::resolve(&engine, &name, &|m| eprintln!("{m}"))?;
+            let mut progress = resolvbench::progress::Progress::new(false);
+            progress.spinner(&format!("{name}: preparing"));
+            let resolved = image::resolve(&engine, &name, &|m| progress.say(m))?;
             let flavour = resolved.libc.probe_flavour();
-            image::probe_build::binary(flavour, &|m| eprintln!("{m}"))?;
+            image::probe_build::binary(flavour, &|m| progress.say(m))?;
+            progress.finish();
             eprintln!(
                 "{name}: {} {} ({:?}, {} probe) ready in {:.1} s",
                 resolved.info.source,

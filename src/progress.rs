@@ -15,15 +15,37 @@ impl Progress {
         Progress { quiet, bar: None }
     }
 
-    /// A message line (kept above the bar when there is one).
+    /// A message line (kept above the bar when there is one; a spinner also shows it as the
+    /// step in progress, with its elapsed time ticking).
     pub fn say(&self, msg: &str) {
         if self.quiet {
             return;
         }
         match &self.bar {
-            Some(bar) => bar.println(msg),
+            Some(bar) => {
+                bar.println(msg);
+                if bar.length().is_none() {
+                    bar.set_message(msg.to_string());
+                }
+            }
             None => eprintln!("{msg}"),
         }
+    }
+
+    /// A spinner for a step of unknown length (image and probe builds take seconds to
+    /// minutes), on a terminal; a plain line otherwise. `finish` ends it.
+    pub fn spinner(&mut self, msg: &str) {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            self.say(msg);
+            return;
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}").expect("valid template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar.set_message(msg.to_string());
+        self.bar = Some(bar);
     }
 
     /// Starts a bar of `total` steps (on a terminal only).
@@ -55,5 +77,12 @@ impl Progress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+impl Drop for Progress {
+    /// An error mid-step must not leave a spinner drawing over the error line.
+    fn drop(&mut self) {
+        self.finish();
     }
 }

@@ -86,11 +86,13 @@ pub fn run(opts: &RunOptions) -> Result<(RunResult, PathBuf)> {
     image::offline::set_mode(&tmp, 0o777)?; // the server runs as uid 65532 and writes its log here
 
     // Every image and probe is ready (or the run stops with one error) before anything is measured.
+    progress.spinner("preparing images and probes");
     let mut images = Vec::new();
     for name in &opts.images {
         images.push(prepare_image(&engine, name, &|m| progress.say(m))?);
     }
     let server_image = prepare_image(&engine, SERVER_IMAGE, &|m| progress.say(m))?.probe_image;
+    progress.finish();
     let setup_s = t0.elapsed().as_secs_f64();
 
     // The private network and the server.
