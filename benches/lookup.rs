@@ -1,7 +1,7 @@
 //! Micro-benchmarks on loopback (the test server in process, zero delay): the floor of one DNS
-//! exchange over a bare UDP socket, the same A query through hickory-resolver, and one probe
-//! lookup as the probe times it. Compare them as ratios within one run; `resolvbench bench`
-//! prints those ratios directly.
+//! exchange over a bare UDP socket, the same A query through hickory-resolver, and a hickory
+//! A+AAAA lookup of a fresh name (what a probe cell does per lookup, without its bookkeeping).
+//! Compare them as ratios within one run; `resolvbench bench` prints those ratios directly.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use hickory_proto::rr::RecordType;

@@ -197,11 +197,22 @@ pub fn compare(base: &RunResult, run: &RunResult, opts: &Options) -> Result<Comp
         .filter(|c| !base_cells.contains_key(&key(c)))
         .map(|c| unmatched(key(c), base))
         .collect();
-    let regressions = cells
+    let mut regressions: Vec<String> = cells
         .iter()
         .filter(|c| c.regression)
         .map(|c| regression_reason(c, opts))
         .collect();
+    // A cell the baseline measured and the run did not (it failed, or the run stopped) is the
+    // worst regression of all for a gate.
+    if opts.fail_on_regression_pct.is_some() {
+        regressions.extend(only_in_baseline.iter().map(|u: &UnmatchedCell| {
+            let what = label((&u.image, u.resolver, u.mode));
+            match &u.failed_there {
+                Some(e) => format!("{what} (failed: {e})"),
+                None => format!("{what} (not measured)"),
+            }
+        }));
+    }
     Ok(Comparison {
         schema: COMPARE_SCHEMA,
         baseline: summary(base),
@@ -257,6 +268,15 @@ fn notes(
     run_cells: &BTreeMap<Key<'_>, &CellResult>,
 ) -> Vec<String> {
     let mut notes = Vec::new();
+    for (which, r) in [("baseline", base), ("run", run)] {
+        if !r.complete {
+            notes.push(format!(
+                "the {which} {} is incomplete ({} failed cell(s))",
+                r.run_id,
+                r.failures.len()
+            ));
+        }
+    }
     let (b, r) = (&base.host, &run.host);
     if b.hostname != r.hostname {
         notes.push(format!("hosts differ: {} vs {}", b.hostname, r.hostname));

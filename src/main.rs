@@ -87,14 +87,22 @@ fn cmd_run(a: RunArgs) -> Result<()> {
     resolvbench::interrupt::install();
     let opts = run_options(a.matrix, a.count, a.warmup, a.name, a.cell_timeout)?;
     let (result, dir) = run::run(&opts)?;
-    for path in report::export::write(&result, &a.export)? {
-        eprintln!("wrote {path}");
-    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {
         print!("{}", report::terminal::render(&result));
         println!("\nsaved: {}", dir.display());
+    }
+    // After the report: a bad export path costs the export, not the run (it is saved).
+    let written = report::export::write(&result, &a.export).with_context(|| {
+        format!(
+            "the run is saved in {}; export again with `resolvbench report {} --export-...`",
+            dir.display(),
+            dir.display()
+        )
+    })?;
+    for path in written {
+        eprintln!("wrote {path}");
     }
     if !result.complete {
         anyhow::bail!(

@@ -188,6 +188,16 @@ impl RunResult {
     }
 }
 
+impl RunResult {
+    /// Seconds the probes spent in timed lookups, summed over the cells.
+    pub fn timed_lookup_s(&self) -> f64 {
+        self.cells
+            .iter()
+            .map(|c| c.probe.latency.mean * c.probe.latency.count as f64 / 1e6)
+            .sum()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HostInfo {
     pub hostname: String,

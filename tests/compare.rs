@@ -1,16 +1,15 @@
 //! `resolvbench compare` end to end on the saved reference run: against itself, a copy 1.3x
 //! slower, a copy missing a cell, and files that are not runs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use resolvbench::result::RunResult;
 use resolvbench::stats::{LatencySummary, new_histogram};
 
-const REFERENCE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/results/reference/2026-12-03-default-matrix/run.json"
-);
+mod common;
+
+use common::{REFERENCE_RUN as REFERENCE, reference_run as reference};
 
 fn compare(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_resolvbench"))
@@ -26,10 +25,6 @@ fn stdout(out: &Output) -> String {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn reference() -> RunResult {
-    RunResult::load(Path::new(REFERENCE)).expect("the reference run loads")
 }
 
 /// A directory of its own under the system temp dir, removed when dropped.
@@ -182,6 +177,24 @@ fn a_cell_missing_from_one_run_is_listed() {
 
     let out = compare(&[&fewer, REFERENCE]);
     assert!(stdout(&out).contains("\nonly in run: alpine:3.21 hickory sequential\n"));
+
+    // Under the gate, a cell the baseline had and the run lost (it failed) is a regression.
+    run.complete = false;
+    run.failures.push(resolvbench::result::CellFailure {
+        image: "alpine:3.21".into(),
+        resolver: resolvbench::result::Resolver::Hickory,
+        mode: resolvbench::result::Mode::Sequential,
+        error: "probe crashed".into(),
+    });
+    let failed = dir.write("failed.json", &run);
+    let out = compare(&[REFERENCE, &failed, "--fail-on-regression", "10"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("alpine:3.21 hickory sequential (failed: probe crashed)"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("is incomplete (1 failed cell(s))"));
 }
 
 #[test]

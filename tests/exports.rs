@@ -7,12 +7,9 @@ use std::process::Command;
 
 use resolvbench::result::RunResult;
 
-const REFERENCE: &str = "results/reference/2026-12-03-default-matrix";
+mod common;
 
-fn reference() -> RunResult {
-    let text = std::fs::read_to_string(Path::new(REFERENCE).join("run.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
+use common::{REFERENCE_RUN as REFERENCE, reference_run as reference};
 
 /// Runs `resolvbench report REFERENCE --export-* ...` into a fresh directory.
 fn export_all() -> PathBuf {
@@ -130,24 +127,71 @@ fn markdown_export_is_a_table_with_a_row_per_cell() {
     assert!(md.contains("host: "), "says what it was measured on");
 }
 
+/// A data line: a polyline with more points than a legend swatch (2) or an axis has.
+fn data_lines(doc: &roxmltree::Document) -> usize {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| {
+            n.attribute("points")
+                .unwrap_or("")
+                .split_whitespace()
+                .count()
+                > 10
+        })
+        .count()
+}
+
+/// A bar: a filled rect of nonzero width in one of the chart's two bar colours.
+fn bars(doc: &roxmltree::Document) -> usize {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .filter(|n| matches!(n.attribute("fill"), Some("#D62728" | "#1F77B4")))
+        .filter(|n| n.attribute("width").and_then(|w| w.parse::<f64>().ok()) > Some(0.0))
+        .count()
+}
+
 #[test]
-fn svg_exports_are_valid_xml_with_a_line_per_cell() {
+fn svg_exports_are_valid_xml_with_a_line_and_bars_per_cell() {
     let dir = export_all();
     let run = reference();
-    for (file, min_shapes) in [
-        ("latency-cdf.svg", run.cells.len()),
-        ("queries-per-lookup.svg", 2 * run.cells.len()),
+    let parse = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    let cdf = parse("latency-cdf.svg");
+    let doc = roxmltree::Document::parse(&cdf).expect("latency-cdf.svg is XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    assert_eq!(data_lines(&doc), run.cells.len(), "one CDF per cell");
+    assert!(cdf.contains(&run.run_id), "names its run");
+
+    let queries = parse("queries-per-lookup.svg");
+    let doc = roxmltree::Document::parse(&queries).expect("queries-per-lookup.svg is XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    // Every reference cell wasted 6 of 8 queries: a red and a blue bar each (plus two
+    // legend swatches).
+    assert_eq!(bars(&doc), 2 * run.cells.len() + 2);
+    assert!(queries.contains(&run.run_id), "names its run");
+}
+
+#[test]
+fn exports_of_a_run_where_every_cell_failed_still_render() {
+    let mut run = reference();
+    run.cells.clear();
+    run.complete = false;
+    run.failures.push(resolvbench::result::CellFailure {
+        image: "alpine:3.21".into(),
+        resolver: resolvbench::result::Resolver::System,
+        mode: resolvbench::result::Mode::Parallel,
+        error: "probe crashed".into(),
+    });
+    let html = resolvbench::report::html::render(&run).unwrap();
+    assert!(html.contains("FAILED alpine:3.21 system parallel: probe crashed"));
+    assert!(html.contains("no cell was measured"));
+    for svg in [
+        resolvbench::report::plot::latency_cdf(&run).unwrap(),
+        resolvbench::report::plot::queries_per_lookup(&run).unwrap(),
     ] {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        assert_eq!(doc.root_element().tag_name().name(), "svg");
-        let shapes = doc
-            .descendants()
-            .filter(|n| matches!(n.tag_name().name(), "polyline" | "path" | "rect"))
-            .count();
-        assert!(shapes >= min_shapes, "{file}: {shapes} shapes");
-        assert!(text.contains(&run.run_id), "{file} names its run");
+        roxmltree::Document::parse(&svg).expect("valid XML");
     }
+    let csv = resolvbench::report::csv::render(&run).unwrap();
+    assert_eq!(csv.lines().count(), 1, "header only");
 }
 
 fn chromium(args: &[&str], page: &Path) -> (String, String) {

@@ -260,5 +260,5 @@ fn saved_run(results: &std::path::Path) -> resolvbench::result::RunResult {
         .expect("a saved run")
         .unwrap()
         .path();
-    serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap()
+    resolvbench::result::RunResult::load(&dir).unwrap()
 }

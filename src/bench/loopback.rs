@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RecordType};
 
-use super::{Section, median};
+use super::{Section, interleaved, median};
 use crate::probe::{self, Lookup, ProbeOptions};
 use crate::result::{Mode, Resolver};
 use crate::server::log::{LogSink, spawn_writer};
@@ -57,8 +57,16 @@ fn hickory(server: &RunningServer) -> Result<Lookup> {
 }
 
 /// Time per lookup of the probe's measuring loop vs the same resolver call in a bare loop.
-pub fn probe_overhead(quick: bool) -> Result<Section> {
+pub fn probe_overhead(s: &mut Section, quick: bool) -> Result<()> {
     let (blocks, n) = if quick { (3, 100) } else { (9, 2000) };
+    s.describe(
+        "probe overhead (hickory, loopback, zero delay)",
+        &format!(
+            "{blocks} interleaved blocks of {n} lookups of fresh names (A+AAAA, one name each): \
+             the probe's measuring loop (probe::run, including building its result) vs a bare \
+             loop of the same resolver call. Ratio = median of per-block ratios."
+        ),
+    );
     let server = instant_server()?;
     let lookup = hickory(&server)?;
     let opts = ProbeOptions {
@@ -80,49 +88,30 @@ pub fn probe_overhead(quick: bool) -> Result<Section> {
         },
         String::new(),
     )?;
-    let (mut bare_us, mut probe_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for block in 0..blocks {
+    let mut block = 0;
+    let bare = || -> Result<f64> {
+        block += 1;
         let names: Vec<String> = (0..n)
             .map(|i| format!("bare-{block}-{i}.example.test"))
             .collect();
-        let time_bare = || -> Result<f64> {
-            let t = Instant::now();
-            for name in &names {
-                lookup
-                    .resolve(name, Mode::Parallel)
-                    .map_err(|e| anyhow::anyhow!("bare lookup failed: {e}"))?;
-            }
-            Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
-        };
-        let time_probe = || -> Result<f64> {
-            let t = Instant::now();
-            let r = probe::run(&lookup, &opts, String::new())?;
-            if r.errors > 0 {
-                bail!("{} probe lookups failed: {:?}", r.errors, r.outcomes);
-            }
-            Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
-        };
-        // Alternate which goes first, so drift in the machine's load cancels out.
-        let (b, p) = if block % 2 == 0 {
-            let b = time_bare()?;
-            (b, time_probe()?)
-        } else {
-            let p = time_probe()?;
-            (time_bare()?, p)
-        };
-        bare_us.push(b);
-        probe_us.push(p);
-        ratios.push(p / b);
-    }
+        let t = Instant::now();
+        for name in &names {
+            lookup
+                .resolve(name, Mode::Parallel)
+                .map_err(|e| anyhow::anyhow!("bare lookup failed: {e}"))?;
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    let probe_loop = || -> Result<f64> {
+        let t = Instant::now();
+        let r = probe::run(&lookup, &opts, String::new())?;
+        if r.errors > 0 {
+            bail!("{} probe lookups failed: {:?}", r.errors, r.outcomes);
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    let (bare_us, probe_us, ratios) = interleaved(blocks, bare, probe_loop)?;
     server.stop();
-    let mut s = Section::new(
-        "probe overhead (hickory, loopback, zero delay)",
-        &format!(
-            "{blocks} interleaved blocks of {n} lookups of fresh names (A+AAAA, one name each): \
-             the probe's measuring loop (probe::run, including building its result) vs a bare \
-             loop of the same resolver call. Ratio = median of per-block ratios."
-        ),
-    );
     s.add(
         "probe loop / bare call, time per lookup",
         median(ratios),
@@ -131,8 +120,12 @@ pub fn probe_overhead(quick: bool) -> Result<Section> {
     let (b, p) = (median(bare_us), median(probe_us));
     s.add("bare call, per lookup (median block)", b, "us");
     s.add("probe loop, per lookup (median block)", p, "us");
-    s.add("probe overhead per lookup", p - b, "us");
-    Ok(s)
+    s.add(
+        "probe overhead per lookup (difference of medians)",
+        p - b,
+        "us",
+    );
+    Ok(())
 }
 
 /// A minimal DNS client: one prebuilt query, a fresh id per exchange, wait for its answer.
@@ -176,38 +169,10 @@ impl UdpFloor {
 }
 
 /// One hickory A lookup vs the floor: the same A query over a bare UDP socket.
-pub fn hickory_floor(quick: bool) -> Result<Section> {
+pub fn hickory_floor(s: &mut Section, quick: bool) -> Result<()> {
     let (blocks, n) = if quick { (3, 100) } else { (9, 3000) };
-    let server = instant_server()?;
-    let Lookup::Hickory(hickory) = hickory(&server)? else {
-        unreachable!("asked for hickory")
-    };
     let name = "floor.example.test.";
-    let mut floor = UdpFloor::new(server.addr, name, RecordType::A)?;
-    for _ in 0..50 {
-        floor.exchange()?;
-        hickory.lookup_a(name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
-    let (mut floor_us, mut hickory_us, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..blocks {
-        let t = Instant::now();
-        for _ in 0..n {
-            floor.exchange()?;
-        }
-        let f = t.elapsed().as_secs_f64() * 1e6 / n as f64;
-        let t = Instant::now();
-        for _ in 0..n {
-            hickory
-                .lookup_a(name)
-                .map_err(|e| anyhow::anyhow!("hickory lookup failed: {e}"))?;
-        }
-        let h = t.elapsed().as_secs_f64() * 1e6 / n as f64;
-        floor_us.push(f);
-        hickory_us.push(h);
-        ratios.push(h / f);
-    }
-    server.stop();
-    let mut s = Section::new(
+    s.describe(
         "hickory lookup vs the UDP floor (loopback, zero delay)",
         &format!(
             "{blocks} interleaved blocks of {n} exchanges: hickory-resolver ipv4_lookup of \
@@ -215,6 +180,33 @@ pub fn hickory_floor(quick: bool) -> Result<Section> {
              server and waiting for the answer. Ratio = median of per-block ratios."
         ),
     );
+    let server = instant_server()?;
+    let Lookup::Hickory(hickory) = hickory(&server)? else {
+        unreachable!("asked for hickory")
+    };
+    let mut floor = UdpFloor::new(server.addr, name, RecordType::A)?;
+    for _ in 0..50 {
+        floor.exchange()?;
+        hickory.lookup_a(name).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let floor_block = || -> Result<f64> {
+        let t = Instant::now();
+        for _ in 0..n {
+            floor.exchange()?;
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    let hickory_block = || -> Result<f64> {
+        let t = Instant::now();
+        for _ in 0..n {
+            hickory
+                .lookup_a(name)
+                .map_err(|e| anyhow::anyhow!("hickory lookup failed: {e}"))?;
+        }
+        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+    };
+    let (floor_us, hickory_us, ratios) = interleaved(blocks, floor_block, hickory_block)?;
+    server.stop();
     s.add(
         "hickory / floor, time per A lookup",
         median(ratios),
@@ -226,33 +218,35 @@ pub fn hickory_floor(quick: bool) -> Result<Section> {
         "us",
     );
     s.add("hickory A lookup (median block)", median(hickory_us), "us");
-    Ok(s)
+    Ok(())
 }
 
 /// Peak RSS of a probe process (this binary's `probe`, hickory, on the loopback server) for
 /// growing lookup counts, from the kernel's accounting of the child (wait4 ru_maxrss).
-pub fn probe_memory(quick: bool) -> Result<Section> {
+pub fn probe_memory(s: &mut Section, quick: bool) -> Result<()> {
     let counts: &[u64] = if quick {
         &[0, 1_000, 10_000]
     } else {
         &[0, 10_000, 1_000_000]
     };
-    let server = instant_server()?;
-    let dir = crate::image::offline::work_dir().join(format!("bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let conf = dir.join("resolv.conf");
-    std::fs::write(&conf, loopback_resolv_conf())?;
-    let mut s = Section::new(
+    s.describe(
         "probe peak memory (hickory, loopback)",
         "`resolvbench probe --resolver hickory --mode parallel` as a child process against the \
          loopback server, result streamed to /dev/null; peak RSS from wait4(2) (ru_maxrss). \
          The probe keeps one record per lookup for the trace join, so memory grows with the count.",
     );
+    let server = instant_server()?;
+    let dir = crate::image::offline::work_dir().join(format!("bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let conf = dir.join("resolv.conf");
+    std::fs::write(&conf, loopback_resolv_conf())?;
     let mut peaks = Vec::new();
+    let mut result = Ok(());
     for &count in counts {
         let t = Instant::now();
-        let kib = peak_rss_kib(
-            std::process::Command::new(std::env::current_exe()?)
+        let exe = std::env::current_exe()?;
+        let peak = peak_rss_kib(
+            std::process::Command::new(exe)
                 .args([
                     "probe",
                     "--resolver",
@@ -270,7 +264,14 @@ pub fn probe_memory(quick: bool) -> Result<Section> {
                 .arg(server.addr.port().to_string())
                 .arg("--max-seconds")
                 .arg("3000"),
-        )?;
+        );
+        let kib = match peak {
+            Ok(kib) => kib,
+            Err(e) => {
+                result = Err(e.context(format!("the probe of {count} lookups")));
+                break;
+            }
+        };
         peaks.push((count, kib));
         s.add(
             &format!("peak RSS, {count} lookups"),
@@ -292,7 +293,7 @@ pub fn probe_memory(quick: bool) -> Result<Section> {
     }
     server.stop();
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(s)
+    result
 }
 
 /// Runs `cmd` to the end with output discarded; its peak resident set in KiB.

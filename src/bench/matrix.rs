@@ -45,7 +45,7 @@ fn run_matrix(
 }
 
 /// measured p50 / predicted p50 (rounds x injected delay) with every delay at 1, 5, 20 ms.
-pub fn fidelity(opts: &BenchOptions) -> Result<Section> {
+pub fn fidelity(s: &mut Section, opts: &BenchOptions) -> Result<()> {
     let (images, resolvers, count) = if opts.quick {
         (vec!["debian:trixie-slim"], vec![Resolver::System], 10)
     } else {
@@ -56,7 +56,7 @@ pub fn fidelity(opts: &BenchOptions) -> Result<Section> {
         )
     };
     let images: Vec<String> = images.into_iter().map(String::from).collect();
-    let mut s = Section::new(
+    s.describe(
         "fidelity to injected delay (containers, k8s profile)",
         &format!(
             "Every answer of the k8s scenario delayed by d; {} x {} parallel, {count} lookups per \
@@ -93,45 +93,54 @@ pub fn fidelity(opts: &BenchOptions) -> Result<Section> {
             "ratio",
         );
     }
-    Ok(s)
+    Ok(())
 }
 
 /// Wall time of the default matrix (as `resolvbench run` runs it) vs its timed lookups.
-pub fn efficiency(opts: &BenchOptions) -> Result<Section> {
-    let run = if opts.quick {
-        run_matrix(
-            opts,
-            vec!["debian:trixie-slim".into()],
+pub fn efficiency(s: &mut Section, opts: &BenchOptions) -> Result<()> {
+    let (images, resolvers, modes, count) = if opts.quick {
+        (
+            vec!["debian:trixie-slim".to_string()],
             vec![Resolver::System],
             vec![Mode::Parallel],
             20,
-            crate::server::scenario::Scenario::k8s(),
-        )?
+        )
     } else {
-        run_matrix(
-            opts,
+        (
             crate::image::default_images(),
             vec![Resolver::System, Resolver::Hickory],
             vec![Mode::Parallel, Mode::Sequential],
             200,
-            crate::server::scenario::Scenario::k8s(),
-        )?
+        )
     };
-    let timed_s: f64 = run
-        .cells
-        .iter()
-        .map(|c| c.probe.latency.mean * c.probe.latency.count as f64 / 1e6)
-        .sum();
-    let t = |k: &str| run.timings.get(k).copied().unwrap_or(f64::NAN);
-    let mut s = Section::new(
+    s.describe(
         "run efficiency (the default matrix, images already built)",
         &format!(
-            "resolvbench run of {} cells x {} lookups (k8s profile and scenario): wall time vs the \
-             sum of the lookup times the probes measured.",
-            run.cells.len(),
-            run.cells.first().map_or(0, |c| c.probe.latency.count)
+            "resolvbench run of {} image(s) x {} resolver(s) x {} mode(s) x {count} lookups (k8s \
+             profile and scenario), its images and probes built beforehand: wall time vs the sum \
+             of the lookup times the probes measured.",
+            images.len(),
+            resolvers.len(),
+            modes.len()
         ),
     );
+    // Build what the run needs first, so the figure is a run's, not a first run's.
+    let engine = crate::runtime::docker::Engine::new(&opts.engine);
+    engine.check()?;
+    for name in &images {
+        let resolved = crate::image::resolve(&engine, name, &|m| eprintln!("{m}"))?;
+        crate::image::probe_build::binary(resolved.libc.probe_flavour(), &|m| eprintln!("{m}"))?;
+    }
+    let run = run_matrix(
+        opts,
+        images,
+        resolvers,
+        modes,
+        count,
+        crate::server::scenario::Scenario::k8s(),
+    )?;
+    let timed_s = run.timed_lookup_s();
+    let t = |k: &str| run.timings.get(k).copied().unwrap_or(f64::NAN);
     s.add(
         "wall time / sum of measured lookups",
         t("total_s") / timed_s,
@@ -146,5 +155,5 @@ pub fn efficiency(opts: &BenchOptions) -> Result<Section> {
     s.add("setup (images, probes, self-checks)", t("setup_s"), "s");
     s.add("measuring (one container per cell)", t("measure_s"), "s");
     s.add("sum of measured lookups", timed_s, "s");
-    Ok(s)
+    Ok(())
 }

@@ -13,7 +13,7 @@ pub mod peers;
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 pub const BENCH_SCHEMA: &str = "resolvbench.bench/v1";
@@ -53,6 +53,13 @@ impl Section {
         }
     }
 
+    /// Names the section and says how it is measured (before measuring, so a failure later
+    /// still reports what was being measured).
+    fn describe(&mut self, title: &str, method: &str) {
+        self.title = title.into();
+        self.method = method.into();
+    }
+
     fn add(&mut self, name: &str, value: f64, unit: &str) {
         self.figures.push(Figure {
             name: name.into(),
@@ -79,7 +86,8 @@ pub struct BenchReport {
 
 pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
     let t0 = std::time::Instant::now();
-    std::fs::create_dir_all(&opts.out)?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("cannot create {}", opts.out.display()))?;
     let host = crate::probe::environment::environment(String::new());
     let mut report = BenchReport {
         schema: BENCH_SCHEMA.into(),
@@ -98,38 +106,43 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         sections: Vec::new(),
         total_s: 0.0,
     };
-    type Step<'a> = (&'a str, Box<dyn Fn() -> Result<Section> + 'a>);
+    // Each step fills its section; what it measured before an error stays in the report.
+    type Step<'a> = (&'a str, Box<dyn Fn(&mut Section) -> Result<()> + 'a>);
     let steps: Vec<Step> = vec![
         (
             "probe overhead",
-            Box::new(|| loopback::probe_overhead(opts.quick)),
+            Box::new(|s| loopback::probe_overhead(s, opts.quick)),
         ),
         (
             "hickory vs UDP floor",
-            Box::new(|| loopback::hickory_floor(opts.quick)),
+            Box::new(|s| loopback::hickory_floor(s, opts.quick)),
         ),
         (
             "probe memory",
-            Box::new(|| loopback::probe_memory(opts.quick)),
+            Box::new(|s| loopback::probe_memory(s, opts.quick)),
         ),
         (
             "server vs dnsmasq",
-            Box::new(|| peers::server_vs_dnsmasq(opts.quick)),
+            Box::new(|s| peers::server_vs_dnsmasq(s, opts.quick)),
         ),
-        ("fidelity", Box::new(|| matrix::fidelity(opts))),
-        ("run efficiency", Box::new(|| matrix::efficiency(opts))),
+        ("fidelity", Box::new(|s| matrix::fidelity(s, opts))),
+        ("run efficiency", Box::new(|s| matrix::efficiency(s, opts))),
     ];
+    let total = steps.len();
     for (name, step) in steps {
         if crate::interrupt::requested() {
-            break;
+            bail!(
+                "interrupted after {} of {total} sections; they are saved in {}",
+                report.sections.len(),
+                opts.out.display()
+            );
         }
         eprintln!("bench: {name} ...");
         let t = std::time::Instant::now();
-        let section = step().unwrap_or_else(|e| {
-            let mut s = Section::new(name, "");
-            s.error = Some(format!("{e:#}"));
-            s
-        });
+        let mut section = Section::new(name, "");
+        if let Err(e) = step(&mut section) {
+            section.error = Some(format!("{e:#}"));
+        }
         eprintln!("bench: {name} done in {:.1} s", t.elapsed().as_secs_f64());
         report.sections.push(section);
         report.total_s = t0.elapsed().as_secs_f64();
@@ -168,11 +181,10 @@ pub fn render(r: &BenchReport) -> String {
     );
     for s in &r.sections {
         let _ = writeln!(o, "## {}\n", s.title);
-        if let Some(e) = &s.error {
-            let _ = writeln!(o, "NOT MEASURED: {e}\n");
-            continue;
-        }
         let _ = writeln!(o, "{}\n", s.method);
+        if let Some(e) = &s.error {
+            let _ = writeln!(o, "NOT MEASURED (in full): {e}\n");
+        }
         let _ = writeln!(o, "| figure | value | unit |\n| :--- | ---: | :--- |");
         for f in &s.figures {
             let _ = writeln!(o, "| {} | {} | {} |", f.name, format_value(f.value), f.unit);
@@ -190,6 +202,29 @@ fn format_value(v: f64) -> String {
     } else {
         format!("{v:.3}")
     }
+}
+
+/// Times `a` and `b` in `blocks` blocks, alternating which goes first (so drift in the
+/// machine's load cancels out); returns each one's per-block values and the per-block b/a.
+pub(crate) fn interleaved(
+    blocks: usize,
+    mut a: impl FnMut() -> Result<f64>,
+    mut b: impl FnMut() -> Result<f64>,
+) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
+    let (mut av, mut bv, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for block in 0..blocks {
+        let (x, y) = if block % 2 == 0 {
+            let x = a()?;
+            (x, b()?)
+        } else {
+            let y = b()?;
+            (a()?, y)
+        };
+        av.push(x);
+        bv.push(y);
+        ratios.push(y / x);
+    }
+    Ok((av, bv, ratios))
 }
 
 /// Median of a non-empty sample (NaN when empty).
@@ -233,6 +268,6 @@ mod tests {
             sections: vec![s],
             total_s: 1.0,
         };
-        assert!(render(&r).contains("NOT MEASURED: dnsperf is not installed"));
+        assert!(render(&r).contains("NOT MEASURED (in full): dnsperf is not installed"));
     }
 }

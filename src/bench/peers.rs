@@ -99,6 +99,8 @@ pub struct DnsperfResult {
     pub qps: f64,
     pub avg_latency_us: f64,
     pub lost: u64,
+    /// The "Response codes:" line, e.g. "NOERROR 998 (100.00%)".
+    pub rcodes: String,
 }
 
 pub fn parse_dnsperf(out: &str) -> Result<DnsperfResult> {
@@ -119,6 +121,7 @@ pub fn parse_dnsperf(out: &str) -> Result<DnsperfResult> {
         qps: first_number(field("Queries per second:")?)?,
         avg_latency_us: first_number(field("Average Latency (s):")?)? * 1e6,
         lost: first_number(field("Queries lost:")?)? as u64,
+        rcodes: field("Response codes:")?,
     })
 }
 
@@ -149,14 +152,32 @@ fn dnsperf(
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    parse_dnsperf(&text)
+    let r = parse_dnsperf(&text)?;
+    // Both servers must do the same work: answer every query with data, nothing else.
+    if !r.rcodes.starts_with("NOERROR") || r.rcodes.contains(',') {
+        bail!(
+            "the server on port {port} did not answer NOERROR only: {}",
+            r.rcodes
+        );
+    }
+    Ok(r)
 }
 
-pub fn server_vs_dnsmasq(quick: bool) -> Result<Section> {
+pub fn server_vs_dnsmasq(s: &mut Section, quick: bool) -> Result<()> {
     let (rounds, seconds) = if quick { (1, 2) } else { (3, 10) };
     const LIGHT_QPS: u32 = 2000;
+    s.describe(
+        "test server vs dnsmasq under dnsperf (loopback)",
+        &format!(
+            "dnsperf -c 2 -q 64 for {seconds} s per measurement, {rounds} alternating round(s); \
+             flat out for queries per second, then at {LIGHT_QPS} qps for the latency each \
+             server adds. resolvbench serve (zero-delay k8s scenario, query log written to \
+             /dev/null) and dnsmasq (--address for example.test) answer the same A/AAAA names; \
+             every answer must be NOERROR."
+        ),
+    );
     let dir = crate::image::offline::work_dir().join(format!("bench-peers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let queries = dir.join("queries.txt");
     std::fs::write(
         &queries,
@@ -166,28 +187,20 @@ pub fn server_vs_dnsmasq(quick: bool) -> Result<Section> {
     let (_dnsmasq, dnsmasq_port) = start_dnsmasq()?;
     let (mut ours_max, mut theirs_max, mut ours_light, mut theirs_light) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut lost = 0;
+    let (mut our_lost, mut their_lost) = (0, 0);
     for _ in 0..rounds {
         let a = dnsperf(our_port, &queries, seconds, None)?;
         let b = dnsperf(dnsmasq_port, &queries, seconds, None)?;
         let c = dnsperf(our_port, &queries, seconds, Some(LIGHT_QPS))?;
         let d = dnsperf(dnsmasq_port, &queries, seconds, Some(LIGHT_QPS))?;
-        lost += a.lost + c.lost;
+        our_lost += a.lost + c.lost;
+        their_lost += b.lost + d.lost;
         ours_max.push(a.qps);
         theirs_max.push(b.qps);
         ours_light.push(c.avg_latency_us);
         theirs_light.push(d.avg_latency_us);
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let mut s = Section::new(
-        "test server vs dnsmasq under dnsperf (loopback)",
-        &format!(
-            "dnsperf -c 2 -q 64 for {seconds} s per measurement, {rounds} alternating round(s); \
-             flat out for queries per second, then at {LIGHT_QPS} qps for the latency each \
-             server adds. resolvbench serve (zero-delay k8s scenario, query log written to \
-             /dev/null) and dnsmasq (--address for example.test) answer the same A/AAAA names."
-        ),
-    );
     let (om, tm) = (median(ours_max), median(theirs_max));
     let (ol, tl) = (median(ours_light), median(theirs_light));
     s.add(
@@ -216,8 +229,13 @@ pub fn server_vs_dnsmasq(quick: bool) -> Result<Section> {
         tl,
         "us",
     );
-    s.add("queries resolvbench serve lost", lost as f64, "queries");
-    Ok(s)
+    s.add(
+        "queries lost by resolvbench serve",
+        our_lost as f64,
+        "queries",
+    );
+    s.add("queries lost by dnsmasq", their_lost as f64, "queries");
+    Ok(())
 }
 
 #[cfg(test)]
@@ -235,6 +253,7 @@ mod tests {
         assert_eq!(r.lost, 2);
         assert!((r.qps - 997.877).abs() < 1e-9);
         assert!((r.avg_latency_us - 123.0).abs() < 1e-6);
+        assert_eq!(r.rcodes, "NOERROR 998 (100.00%)");
         assert!(parse_dnsperf("no statistics").is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! resolver x mode, and the queries each lookup sent, split into wasted and answering ones.
 //! Failed lookups stay in the CDFs (a user waits for them too); legends count them.
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use plotters::prelude::*;
 
 use crate::result::{CellResult, RunResult};
@@ -62,7 +62,7 @@ fn cdf_points(c: &CellResult) -> Result<Vec<(f64, f64)>> {
 pub fn latency_cdf(run: &RunResult) -> Result<String> {
     let images = images(run);
     if images.is_empty() {
-        return Err(anyhow!("the run has no measured cells to plot"));
+        return nothing_measured(run, "Lookup latency CDF");
     }
     let cols = images.len().min(2);
     let rows = images.len().div_ceil(cols);
@@ -148,7 +148,7 @@ pub fn latency_cdf(run: &RunResult) -> Result<String> {
 /// lookup (search-list walks: the ndots cost) in red, the rest in blue.
 pub fn queries_per_lookup(run: &RunResult) -> Result<String> {
     if run.cells.is_empty() {
-        return Err(anyhow!("the run has no measured cells to plot"));
+        return nothing_measured(run, "Queries sent per lookup");
     }
     let n = run.cells.len();
     let max_q = run
@@ -257,6 +257,21 @@ pub fn queries_per_lookup(run: &RunResult) -> Result<String> {
             .border_style(BLACK.mix(0.4))
             .label_font(("sans-serif", 12))
             .draw()?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+/// A chart of a run where every cell failed: says so (the failures are in the report).
+fn nothing_measured(run: &RunResult, title: &str) -> Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (620, 120)).into_drawing_area();
+        root.fill(&WHITE)?;
+        root.titled(
+            &format!("{title} | run {}: no cell was measured", run.run_id),
+            ("sans-serif", 16),
+        )?;
         root.present()?;
     }
     Ok(svg)

@@ -81,21 +81,17 @@ pub fn measured_on(run: &RunResult) -> Vec<String> {
 /// Where the time went: setup (images, probes, self-checks) versus measuring, and how much of
 /// the measuring was lookups the probes timed.
 pub fn time_summary(run: &RunResult) -> String {
-    let t = |k: &str| run.timings.get(k).copied().unwrap_or(f64::NAN);
-    let timed_s: f64 = run
-        .cells
-        .iter()
-        .map(|c| c.probe.latency.mean * c.probe.latency.count as f64 / 1e6)
-        .sum();
+    let t = |k: &str| run.timings.get(k).copied();
+    let (Some(total), Some(setup), Some(measure)) = (t("total_s"), t("setup_s"), t("measure_s"))
+    else {
+        return "time: not recorded".into();
+    };
     format!(
-        "time: {:.1} s total = setup {:.1} s (images, probes, self-checks) + measuring {:.1} s \
-         ({} cells, {:.1} s of it timed lookups) + {:.1} s network, servers, trace and save",
-        t("total_s"),
-        t("setup_s"),
-        t("measure_s"),
+        "time: {total:.1} s total = setup {setup:.1} s (images, probes, self-checks) + measuring \
+         {measure:.1} s ({} cells, {:.1} s of it timed lookups) + {:.1} s network, servers and trace",
         run.cells.len(),
-        timed_s,
-        t("total_s") - t("setup_s") - t("measure_s")
+        run.timed_lookup_s(),
+        total - setup - measure
     )
 }
 

@@ -125,3 +125,14 @@ pub fn run_json(args: &[&str]) -> resolvbench::result::RunResult {
     );
     serde_json::from_slice(&out.stdout).expect("run prints its result document")
 }
+
+/// The committed reference run of the default matrix (exports and compare tests read it).
+pub const REFERENCE_RUN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/results/reference/2026-12-03-default-matrix/run.json"
+);
+
+pub fn reference_run() -> resolvbench::result::RunResult {
+    resolvbench::result::RunResult::load(std::path::Path::new(REFERENCE_RUN))
+        .expect("the reference run loads")
+}
