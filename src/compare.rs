@@ -605,22 +605,9 @@ pub fn render(c: &Comparison) -> String {
             (x.image.clone(), row)
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|(_, r)| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths = crate::report::terminal::column_widths(&header, rows.iter().map(|(_, r)| r));
     let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        format!("  {}", padded.join("  ")).trim_end().to_string() + "\n"
+        format!("  {}", crate::report::terminal::pad_line(cells, &widths)) + "\n"
     };
     if !rows.is_empty() {
         o.push_str(&line(&header.map(String::from)));

@@ -180,17 +180,7 @@ fn cmd_probe(a: ProbeArgs) -> Result<()> {
     )?;
     // Streamed, not built as one string: a million-lookup result stays out of memory twice.
     match a.out {
-        Some(path) => {
-            let tmp = path.with_extension("tmp");
-            let file = std::fs::File::create(&tmp)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            let mut w = std::io::BufWriter::new(file);
-            serde_json::to_writer(&mut w, &result)?;
-            w.flush()?;
-            drop(w);
-            std::fs::rename(&tmp, &path)
-                .with_context(|| format!("cannot rename to {}", path.display()))
-        }
+        Some(path) => run::write_atomic_with(&path, |w| Ok(serde_json::to_writer(w, &result)?)),
         None => {
             let mut w = std::io::BufWriter::new(std::io::stdout().lock());
             serde_json::to_writer(&mut w, &result)?;

@@ -177,23 +177,8 @@ pub fn table_rows(cells: &[CellResult]) -> (Vec<&'static str>, Vec<Vec<String>>)
 
 pub fn table(cells: &[CellResult]) -> String {
     let (header, rows) = table_rows(cells);
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].len())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        padded.join("  ").trim_end().to_string() + "\n"
-    };
+    let widths = column_widths(&header, rows.iter());
+    let line = |cells: Vec<String>| pad_line(&cells, &widths) + "\n";
     let mut o = line(header.iter().map(|s| s.to_string()).collect());
     for r in rows {
         o.push_str(&line(r));
@@ -203,6 +188,32 @@ pub fn table(cells: &[CellResult]) -> String {
         o.push('\n');
     }
     o
+}
+
+/// Widths of aligned text columns: the widest cell (in characters) or header of each.
+pub fn column_widths<'a>(
+    header: &[&str],
+    rows: impl Iterator<Item = &'a Vec<String>> + Clone,
+) -> Vec<usize> {
+    (0..header.len())
+        .map(|i| {
+            rows.clone()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
+/// One aligned line (no trailing spaces, no newline).
+pub fn pad_line(cells: &[String], widths: &[usize]) -> String {
+    let padded: Vec<String> = cells
+        .iter()
+        .zip(widths)
+        .map(|(c, w)| format!("{c:<w$}"))
+        .collect();
+    padded.join("  ").trim_end().to_string()
 }
 
 pub const OFFLINE_FOOTNOTE: &str =
