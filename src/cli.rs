@@ -204,6 +204,12 @@ pub struct BenchArgs {
     pub out: PathBuf,
     #[arg(long, default_value = "docker")]
     pub engine: String,
+    /// No progress messages on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Print the report as JSON on stdout instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -210,9 +210,14 @@ fn cmd_bench(a: BenchArgs) -> Result<()> {
         quick: a.quick,
         out: a.out.clone(),
         engine: a.engine,
+        quiet: a.quiet,
     })?;
-    print!("{}", resolvbench::bench::render(&report));
-    println!("saved: {}", a.out.join("bench.json").display());
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", resolvbench::bench::render(&report));
+        println!("saved: {}", a.out.join("bench.json").display());
+    }
     let failed: Vec<&str> = report
         .sections
         .iter()

@@ -10,7 +10,7 @@ use resolvbench::bench::{BENCH_SCHEMA, BenchReport};
 fn quick_bench_measures_every_section() {
     let out_dir = std::env::temp_dir().join(format!("rb-bench-{}", rand::random::<u32>()));
     let out = Command::new(env!("CARGO_BIN_EXE_resolvbench"))
-        .args(["bench", "--quick", "--out"])
+        .args(["bench", "--quick", "--quiet", "--json", "--out"])
         .arg(&out_dir)
         .output()
         .unwrap();
@@ -20,9 +20,19 @@ fn quick_bench_measures_every_section() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(
+        out.stderr.is_empty(),
+        "--quiet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: BenchReport =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("bench.json")).unwrap())
             .unwrap();
+    let printed: BenchReport = serde_json::from_str(&stdout).expect("--json prints the report");
+    assert_eq!(
+        serde_json::to_value(&printed).unwrap(),
+        serde_json::to_value(&report).unwrap()
+    );
     assert_eq!(report.schema, BENCH_SCHEMA);
     assert!(report.quick);
     assert_eq!(report.sections.len(), 6, "{stdout}");

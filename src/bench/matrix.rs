@@ -127,9 +127,11 @@ pub fn efficiency(s: &mut Section, opts: &BenchOptions) -> Result<()> {
     // Build what the run needs first, so the figure is a run's, not a first run's.
     let engine = crate::runtime::docker::Engine::new(&opts.engine);
     engine.check()?;
+    let progress = crate::progress::Progress::new(opts.quiet);
+    let say = |m: &str| progress.say(m);
     for name in &images {
-        let resolved = crate::image::resolve(&engine, name, &|m| eprintln!("{m}"))?;
-        crate::image::probe_build::binary(resolved.libc.probe_flavour(), &|m| eprintln!("{m}"))?;
+        let resolved = crate::image::resolve(&engine, name, &say)?;
+        crate::image::probe_build::binary(resolved.libc.probe_flavour(), &say)?;
     }
     let run = run_matrix(
         opts,

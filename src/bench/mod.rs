@@ -23,6 +23,7 @@ pub struct BenchOptions {
     pub quick: bool,
     pub out: PathBuf,
     pub engine: String,
+    pub quiet: bool,
 }
 
 /// One measured figure.
@@ -129,6 +130,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
         ("run efficiency", Box::new(|s| matrix::efficiency(s, opts))),
     ];
     let total = steps.len();
+    let progress = crate::progress::Progress::new(opts.quiet);
     for (name, step) in steps {
         if crate::interrupt::requested() {
             bail!(
@@ -137,13 +139,16 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport> {
                 opts.out.display()
             );
         }
-        eprintln!("bench: {name} ...");
+        progress.say(&format!("bench: {name} ..."));
         let t = std::time::Instant::now();
         let mut section = Section::new(name, "");
         if let Err(e) = step(&mut section) {
             section.error = Some(format!("{e:#}"));
         }
-        eprintln!("bench: {name} done in {:.1} s", t.elapsed().as_secs_f64());
+        progress.say(&format!(
+            "bench: {name} done in {:.1} s",
+            t.elapsed().as_secs_f64()
+        ));
         report.sections.push(section);
         report.total_s = t0.elapsed().as_secs_f64();
         // Saved after every section: an interruption or a failure keeps what was measured.
