@@ -47,6 +47,8 @@ pub struct Comparison {
     pub cells: Vec<CellComparison>,
     pub only_in_baseline: Vec<UnmatchedCell>,
     pub only_in_run: Vec<UnmatchedCell>,
+    /// Cells in both runs that could not be compared (a histogram that does not decode), why.
+    pub not_comparable: Vec<String>,
     /// Cells that fail `--fail-on-regression`, with why (empty without the option).
     pub regressions: Vec<String>,
 }
@@ -185,9 +187,14 @@ pub fn compare(base: &RunResult, run: &RunResult, opts: &Options) -> Result<Comp
     let run_cells = index(run, "compared")?;
     let mut cells = Vec::new();
     let mut only_in_baseline = Vec::new();
+    let mut not_comparable = Vec::new();
     for c in &base.cells {
         match run_cells.get(&key(c)) {
-            Some(r) => cells.push(compare_cell(c, r, opts)?),
+            // One damaged cell does not hide the comparison of the others.
+            Some(r) => match compare_cell(c, r, opts) {
+                Ok(x) => cells.push(x),
+                Err(e) => not_comparable.push(format!("{}: {e:#}", label(key(c)))),
+            },
             None => only_in_baseline.push(unmatched(key(c), run)),
         }
     }
@@ -205,6 +212,11 @@ pub fn compare(base: &RunResult, run: &RunResult, opts: &Options) -> Result<Comp
     // A cell the baseline measured and the run did not (it failed, or the run stopped) is the
     // worst regression of all for a gate.
     if opts.fail_on_regression_pct.is_some() {
+        regressions.extend(
+            not_comparable
+                .iter()
+                .map(|n| format!("not comparable: {n}")),
+        );
         regressions.extend(only_in_baseline.iter().map(|u: &UnmatchedCell| {
             let what = label((&u.image, u.resolver, u.mode));
             match &u.failed_there {
@@ -222,6 +234,7 @@ pub fn compare(base: &RunResult, run: &RunResult, opts: &Options) -> Result<Comp
         cells,
         only_in_baseline,
         only_in_run,
+        not_comparable,
         regressions,
     })
 }
@@ -655,6 +668,9 @@ pub fn render(c: &Comparison) -> String {
                 label((&u.image, u.resolver, u.mode))
             );
         }
+    }
+    for n in &c.not_comparable {
+        let _ = writeln!(o, "not comparable: {n}");
     }
     if let Some(pct) = opts.fail_on_regression_pct {
         let _ = if c.regressions.is_empty() {

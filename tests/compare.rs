@@ -223,3 +223,23 @@ fn what_is_not_a_run_is_one_error_line_and_exit_code_1() {
         assert!(out.stdout.is_empty());
     }
 }
+
+#[test]
+fn a_damaged_cell_is_reported_and_the_rest_compared() {
+    let dir = TempDir::new("damaged");
+    let mut run = reference();
+    run.cells[0].probe.latency.hdr_v2 = "not base64!".into();
+    let damaged = dir.write("run.json", &run);
+
+    let out = compare(&[REFERENCE, &damaged]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("not comparable: alpine:3.21 system parallel: "),
+        "{text}"
+    );
+    assert!(text.contains("15 cell(s) matched"), "{text}");
+    // A gate cannot vouch for a cell it could not read.
+    let out = compare(&[REFERENCE, &damaged, "--fail-on-regression", "10"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
