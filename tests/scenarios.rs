@@ -162,6 +162,72 @@ fn answers_over_512_bytes_come_over_tcp_and_musl_keeps_at_most_48_addresses() {
     assert_eq!(glibc.probe.lookups[0].addresses, 80);
     assert_eq!(glibc_h.probe.lookups[0].addresses, 80);
     assert_eq!(musl.probe.lookups[0].addresses, 48);
+    // ... and glibc asked for it all three times (see the next test); the others once.
+    assert_eq!(search_passes(glibc), 3);
+    for c in [musl, glibc_h] {
+        assert_eq!(search_passes(c), 1, "{}", c.image.reference);
+    }
+}
+
+/// How many times a lookup walked the search list: its queries for the first candidate.
+fn search_passes(c: &CellResult) -> usize {
+    c.trace
+        .pattern
+        .iter()
+        .filter(|q| *q == "A <id>.example.test.default.svc.cluster.local.")
+        .count()
+}
+
+/// glibc's getaddrinfo hands nss_dns a scratch buffer of 1024 bytes (include/scratch_buffer.h)
+/// and nss_dns stores each address as a 40-byte `struct gaih_addrtuple` in it
+/// (resolv/nss_dns/dns-host.c `gaih_getanswer_slice`). When they do not fit it returns
+/// NSS_STATUS_TRYAGAIN with ERANGE, and `get_nss_addresses` (nss/getaddrinfo.c) doubles the
+/// buffer and calls `gethostbyname4_r` again: the whole search list, every query, once more.
+/// N A + N AAAA records need 2N x 40 bytes: 12 fit in 1024, 13 need 2048, 26 need 4096.
+#[test]
+fn glibc_walks_the_search_list_again_each_time_the_answer_outgrows_its_buffer() {
+    let dir = std::env::temp_dir().join(format!("rb-passes-{}", rand::random::<u32>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (addresses, passes) in [(12, 1), (13, 2), (26, 3)] {
+        let path = dir.join(format!("addresses-{addresses}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "name = \"addresses-{addresses}\"\n\
+                 [[rule]]\nsuffix = \"cluster.local\"\nrespond = \"nxdomain\"\ndelay_ms = 0.2\n\
+                 [[rule]]\nsuffix = \"example.test\"\nrespond = \"address\"\ndelay_ms = 2.0\n\
+                 addresses = {addresses}\n"
+            ),
+        )
+        .unwrap();
+        let run = {
+            let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+            common::run_json(&[
+                "--image",
+                "debian:trixie-slim",
+                "--resolver",
+                "system",
+                "--mode",
+                "parallel",
+                "--warmup",
+                "1",
+                "--count",
+                "2",
+                "--scenario",
+                path.to_str().unwrap(),
+            ])
+        };
+        let glibc = &run.cells[0];
+        assert!(ok(glibc), "{:?}", glibc.probe.outcomes);
+        assert_eq!(glibc.probe.lookups[0].addresses, 2 * addresses);
+        assert_eq!(
+            search_passes(glibc),
+            passes,
+            "{addresses} addresses: {:?}",
+            glibc.trace.pattern
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
