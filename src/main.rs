@@ -148,15 +148,12 @@ fn cmd_serve(a: ServeArgs) -> Result<()> {
 }
 
 fn cmd_probe(a: ProbeArgs) -> Result<()> {
-    let resolv_conf_path = a
-        .resolv_conf
-        .clone()
-        .unwrap_or_else(|| "/etc/resolv.conf".into());
+    // What the resolver reads: --resolv-conf (hickory only), else the container's own.
     let resolv_conf = match &a.resolv_conf {
         Some(p) => {
             std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?
         }
-        None => std::fs::read_to_string(&resolv_conf_path).unwrap_or_default(),
+        None => std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default(),
     };
     let lookup = probe::Lookup::new(
         a.resolver,
@@ -167,13 +164,11 @@ fn cmd_probe(a: ProbeArgs) -> Result<()> {
     let result = probe::run(
         &lookup,
         &probe::ProbeOptions {
-            resolver: a.resolver,
             mode: a.mode,
             count: a.count,
             warmup: a.warmup,
             name_template: a.name,
             cell: a.cell,
-            addrconfig: a.addrconfig,
             max_seconds: a.max_seconds,
         },
         resolv_conf,

@@ -189,17 +189,16 @@ fn glibc_walks_the_search_list_again_each_time_the_answer_outgrows_its_buffer() 
     let dir = std::env::temp_dir().join(format!("rb-passes-{}", rand::random::<u32>()));
     std::fs::create_dir_all(&dir).unwrap();
     for (addresses, passes) in [(12, 1), (13, 2), (26, 3)] {
-        let path = dir.join(format!("addresses-{addresses}.toml"));
-        std::fs::write(
-            &path,
-            format!(
-                "name = \"addresses-{addresses}\"\n\
-                 [[rule]]\nsuffix = \"cluster.local\"\nrespond = \"nxdomain\"\ndelay_ms = 0.2\n\
-                 [[rule]]\nsuffix = \"example.test\"\nrespond = \"address\"\ndelay_ms = 2.0\n\
-                 addresses = {addresses}\n"
-            ),
-        )
-        .unwrap();
+        // The `large` preset with another number of addresses per family.
+        let mut scenario = resolvbench::server::scenario::Scenario::preset("large").unwrap();
+        scenario.name = format!("addresses-{addresses}");
+        let upstream = scenario
+            .rules
+            .iter_mut()
+            .find(|r| r.suffix == "example.test");
+        upstream.expect("the k8s upstream rule").addresses = addresses as u16;
+        let path = dir.join(format!("{}.toml", scenario.name));
+        std::fs::write(&path, scenario.to_toml()).unwrap();
         let run = {
             let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
             common::run_json(&[

@@ -70,13 +70,11 @@ pub fn probe_overhead(s: &mut Section, quick: bool) -> Result<()> {
     let server = instant_server()?;
     let lookup = hickory(&server)?;
     let opts = ProbeOptions {
-        resolver: Resolver::Hickory,
         mode: Mode::Parallel,
         count: n,
         warmup: 0,
         name_template: "{id}.example.test".into(),
         cell: "bench".into(),
-        addrconfig: false,
         max_seconds: 600.0,
     };
     // Warm both paths (sockets, allocator) before timing.
@@ -94,13 +92,14 @@ pub fn probe_overhead(s: &mut Section, quick: bool) -> Result<()> {
         let names: Vec<String> = (0..n)
             .map(|i| format!("bare-{block}-{i}.example.test"))
             .collect();
-        let t = Instant::now();
-        for name in &names {
+        let mut names = names.iter();
+        us_per_call(n, || {
+            let name = names.next().expect("one name per call");
             lookup
                 .resolve(name, Mode::Parallel)
-                .map_err(|e| anyhow::anyhow!("bare lookup failed: {e}"))?;
-        }
-        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!("bare lookup failed: {e}"))
+        })
     };
     let probe_loop = || -> Result<f64> {
         let t = Instant::now();
@@ -126,6 +125,15 @@ pub fn probe_overhead(s: &mut Section, quick: bool) -> Result<()> {
         "us",
     );
     Ok(())
+}
+
+/// Calls `f` `n` times; microseconds per call.
+fn us_per_call(n: u64, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    let t = Instant::now();
+    for _ in 0..n {
+        f()?;
+    }
+    Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
 }
 
 /// A minimal DNS client: one prebuilt query, a fresh id per exchange, wait for its answer.
@@ -189,21 +197,14 @@ pub fn hickory_floor(s: &mut Section, quick: bool) -> Result<()> {
         floor.exchange()?;
         hickory.lookup_a(name).map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let floor_block = || -> Result<f64> {
-        let t = Instant::now();
-        for _ in 0..n {
-            floor.exchange()?;
-        }
-        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
-    };
-    let hickory_block = || -> Result<f64> {
-        let t = Instant::now();
-        for _ in 0..n {
+    let floor_block = || us_per_call(n, || floor.exchange());
+    let hickory_block = || {
+        us_per_call(n, || {
             hickory
                 .lookup_a(name)
-                .map_err(|e| anyhow::anyhow!("hickory lookup failed: {e}"))?;
-        }
-        Ok(t.elapsed().as_secs_f64() * 1e6 / n as f64)
+                .map(drop)
+                .map_err(|e| anyhow::anyhow!("hickory lookup failed: {e}"))
+        })
     };
     let (floor_us, hickory_us, ratios) = interleaved(blocks, floor_block, hickory_block)?;
     server.stop();

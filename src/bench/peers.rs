@@ -45,52 +45,47 @@ fn wait_ready(port: u16, server: &mut Server, what: &str) -> Result<()> {
     }
 }
 
+/// Starts `cmd` (quiet) and waits until it answers on 127.0.0.1:`port`.
+fn start(mut cmd: Command, port: u16, what: &str) -> Result<Server> {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {what}"))?;
+    let mut s = Server(child);
+    wait_ready(port, &mut s, what)?;
+    Ok(s)
+}
+
 fn start_resolvbench(dir: &std::path::Path) -> Result<(Server, u16)> {
     let scenario = dir.join("instant.toml");
     std::fs::write(&scenario, uniform_delay(0.0).to_toml())?;
     let port = free_port()?;
-    let child = Command::new(std::env::current_exe()?)
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--log",
-            "/dev/null",
-        ])
-        .arg("--scenario")
-        .arg(&scenario)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start resolvbench serve")?;
-    let mut s = Server(child);
-    wait_ready(port, &mut s, "resolvbench serve")?;
-    Ok((s, port))
+    let mut cmd = Command::new(std::env::current_exe()?);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--log", "/dev/null", "--scenario"])
+        .arg(&scenario);
+    Ok((start(cmd, port, "resolvbench serve")?, port))
 }
 
 fn start_dnsmasq() -> Result<(Server, u16)> {
     let port = free_port()?;
     // The same answers as the scenario's example.test rule, from configuration only.
-    let child = Command::new("dnsmasq")
-        .args([
-            "--keep-in-foreground",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--bind-interfaces",
-            "--listen-address=127.0.0.1",
-            "--pid-file=",
-            "--address=/example.test/192.0.2.10",
-            "--address=/example.test/2001:db8::10",
-        ])
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start dnsmasq (containers/host-setup.sh installs dnsmasq-base)")?;
-    let mut s = Server(child);
-    wait_ready(port, &mut s, "dnsmasq")?;
-    Ok((s, port))
+    let mut cmd = Command::new("dnsmasq");
+    cmd.args([
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        "--pid-file=",
+        "--address=/example.test/192.0.2.10",
+        "--address=/example.test/2001:db8::10",
+    ])
+    .arg(format!("--port={port}"));
+    let what = "dnsmasq (containers/host-setup.sh installs dnsmasq-base)";
+    Ok((start(cmd, port, what)?, port))
 }
 
 /// What dnsperf reported.

@@ -17,13 +17,11 @@ use system::{Family, Hints};
 
 #[derive(Clone)]
 pub struct ProbeOptions {
-    pub resolver: Resolver,
     pub mode: Mode,
     pub count: u64,
     pub warmup: u64,
     pub name_template: String,
     pub cell: String,
-    pub addrconfig: bool,
     /// Stop measuring (and say so) once this much wall time has passed.
     pub max_seconds: f64,
 }
@@ -126,16 +124,16 @@ pub fn run(lookup: &Lookup, opts: &ProbeOptions, resolv_conf: String) -> Result<
         .filter(|(k, _)| *k != "ok")
         .map(|(_, v)| v)
         .sum();
-    let (hints, hickory) = match lookup {
-        Lookup::System(h) => (Some(h.clone()), None),
-        Lookup::Hickory(p) => (None, Some(p.config.clone())),
+    let (resolver, hints, hickory) = match lookup {
+        Lookup::System(h) => (Resolver::System, Some(h.clone()), None),
+        Lookup::Hickory(p) => (Resolver::Hickory, None, Some(p.config.clone())),
     };
     Ok(ProbeResult {
         schema: PROBE_SCHEMA.into(),
         probe: environment::build(),
         environment: environment::environment(resolv_conf),
         cell: CellSpec {
-            resolver: opts.resolver,
+            resolver,
             mode: opts.mode,
             count: opts.count,
             warmup: opts.warmup,

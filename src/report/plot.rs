@@ -3,6 +3,7 @@
 //! Failed lookups stay in the CDFs (a user waits for them too); legends count them.
 
 use anyhow::Result;
+use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
 use crate::result::{CellResult, RunResult};
@@ -131,13 +132,7 @@ pub fn latency_cdf(run: &RunResult) -> Result<String> {
                         PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
                     });
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(("sans-serif", 12))
-                .draw()?;
+            legend(&mut chart)?;
         }
         root.present()?;
     }
@@ -250,16 +245,22 @@ pub fn queries_per_lookup(run: &RunResult) -> Result<String> {
                 ("sans-serif", 12),
             )
         }))?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 12))
-            .draw()?;
+        legend(&mut chart)?;
         root.present()?;
     }
     Ok(svg)
+}
+
+/// The legend both charts draw, bottom right over a translucent box.
+fn legend<'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, SVGBackend<'a>, CT>) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .label_font(("sans-serif", 12))
+        .draw()?;
+    Ok(())
 }
 
 /// A chart of a run where every cell failed: says so (the failures are in the report).
